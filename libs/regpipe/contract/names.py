@@ -1,0 +1,39 @@
+"""Domain-name normalisation and the partition-key rule shared by every stage."""
+
+from __future__ import annotations
+
+import idna
+
+from regpipe.contract.errors import InvalidDomainNameError
+
+__all__ = ["normalize_domain", "partition_key"]
+
+
+def normalize_domain(name: str) -> str:
+    """Return `name` lower-cased in IDNA (punycode) form, without a trailing dot.
+
+    UTS 46 mapping is applied first so that upper-case and full-width input map the way browsers map them.
+    """
+    cleaned = name.strip().rstrip(".")
+    if not cleaned:
+        raise InvalidDomainNameError("empty domain name")
+    try:
+        return idna.encode(cleaned, uts46=True).decode("ascii").lower()
+    except idna.IDNAError as exc:
+        # Some registries hand out names that strict IDNA 2008 refuses (e.g. underscores in labels);
+        # an ASCII name is still an unambiguous key once lower-cased.
+        if cleaned.isascii() and " " not in cleaned:
+            return cleaned.lower()
+        raise InvalidDomainNameError(f"not a valid domain name: {name!r}: {exc}") from exc
+
+
+def partition_key(*, domain: str | None, fallback: str) -> str:
+    """The canonical partition key: the normalised domain where there is one, else the order/batch/task id.
+
+    Keying every event of a domain by the domain keeps them in order on one partition.
+    """
+    if domain:
+        return normalize_domain(domain)
+    if not fallback:
+        raise ValueError("an event without a domain needs a non-empty fallback key")
+    return fallback

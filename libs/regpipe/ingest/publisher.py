@@ -1,0 +1,79 @@
+"""Publishes raw provider records to `registrar.raw.v1`, returning only once Kafka has acknowledged them.
+
+Every ingestor goes through this one class, so the at-least-once rule lives in one place: a caller may answer
+or ACK the provider only after `publish` has returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from regpipe.contract.raw import RawHeaders, raw_key
+from regpipe.contract.sealing import RawSealer
+from regpipe.contract.taxonomy import Source, Transport
+from regpipe.kafka.errors import PublishError
+from regpipe.kafka.topics import Topic
+
+__all__ = ["PublishedRecord", "RawPublisher"]
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedRecord:
+    """Where an acknowledged raw record landed."""
+
+    key: str
+    partition: int
+    offset: int
+
+
+class RawPublisher:
+    """Seals (when configured), keys and publishes raw records; waits for the broker's acknowledgement."""
+
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        *,
+        sealer: RawSealer | None = None,
+        topic: str = Topic.RAW.value,
+        timeout_s: float = 8.0,
+    ) -> None:
+        self._producer = producer
+        self._sealer = sealer
+        self._topic = topic
+        self._timeout_s = timeout_s
+
+    async def publish(
+        self,
+        body: bytes,
+        *,
+        source: Source,
+        transport: Transport,
+        content_type: str,
+        provider_event_id: str | None = None,
+        provider_event_type: str | None = None,
+        account: str | None = None,
+    ) -> PublishedRecord:
+        """Publish `body` untouched (or sealed) and return its position; raise `PublishError` if not acknowledged."""
+        key = raw_key(source, provider_event_id, body)
+        value, seal = self._sealer.seal(body) if self._sealer is not None else (body, None)
+        headers = RawHeaders(
+            source=source,
+            transport=transport,
+            content_type=content_type,
+            provider_event_id=provider_event_id,
+            provider_event_type=provider_event_type,
+            account=account,
+            seal=seal,
+        )
+        try:
+            metadata = await asyncio.wait_for(
+                self._producer.send_and_wait(self._topic, value=value, key=key.encode(), headers=headers.to_kafka()),
+                timeout=self._timeout_s,
+            )
+        except (KafkaError, TimeoutError) as exc:
+            raise PublishError(f"raw record {key} not acknowledged by Kafka: {type(exc).__name__}: {exc}") from exc
+        return PublishedRecord(key=key, partition=metadata.partition, offset=metadata.offset)

@@ -1,0 +1,60 @@
+"""The registry of every Kafka topic the pipeline uses: name, partitions, retention and cleanup policy.
+
+This is the only place topic names are spelled; `regpipe-topics ensure` creates what is missing and reports drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+__all__ = ["TOPICS", "Topic", "TopicSpec"]
+
+_DAY_MS = 24 * 3600 * 1000
+
+
+class Topic(StrEnum):
+    """Topic names: the public contract of `docs/topics.md`."""
+
+    RAW = "registrar.raw.v1"
+    NORMALIZED = "registrar.normalized.v1"
+    EVENTS = "registrar.events.v1"
+    QUARANTINE = "registrar.quarantine.v1"
+    DELIVERY_RETRY_1M = "registrar.delivery.retry.1m.v1"
+    DELIVERY_RETRY_10M = "registrar.delivery.retry.10m.v1"
+    DELIVERY_RETRY_1H = "registrar.delivery.retry.1h.v1"
+    DELIVERY_DLQ = "registrar.delivery.dlq.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """How one topic is configured."""
+
+    name: Topic
+    partitions: int
+    retention_ms: int  # -1 keeps forever
+    cleanup_policy: str = "delete"
+    extra_config: dict[str, str] = field(default_factory=dict)
+
+    def config(self) -> dict[str, str]:
+        """Topic-level configs as the broker names them."""
+        return {
+            "retention.ms": str(self.retention_ms),
+            "cleanup.policy": self.cleanup_policy,
+            **self.extra_config,
+        }
+
+
+# Raw and public topics keep a long history: raw is the source of truth for replay. Partition counts are the
+# ceiling of consumer parallelism per stage; they can grow later, but growing re-maps keys, so start at 6.
+TOPICS: Final[dict[Topic, TopicSpec]] = {
+    Topic.RAW: TopicSpec(Topic.RAW, partitions=6, retention_ms=365 * _DAY_MS),
+    Topic.NORMALIZED: TopicSpec(Topic.NORMALIZED, partitions=6, retention_ms=7 * _DAY_MS),
+    Topic.EVENTS: TopicSpec(Topic.EVENTS, partitions=6, retention_ms=365 * _DAY_MS),
+    Topic.QUARANTINE: TopicSpec(Topic.QUARANTINE, partitions=3, retention_ms=365 * _DAY_MS),
+    Topic.DELIVERY_RETRY_1M: TopicSpec(Topic.DELIVERY_RETRY_1M, partitions=3, retention_ms=7 * _DAY_MS),
+    Topic.DELIVERY_RETRY_10M: TopicSpec(Topic.DELIVERY_RETRY_10M, partitions=3, retention_ms=7 * _DAY_MS),
+    Topic.DELIVERY_RETRY_1H: TopicSpec(Topic.DELIVERY_RETRY_1H, partitions=3, retention_ms=7 * _DAY_MS),
+    Topic.DELIVERY_DLQ: TopicSpec(Topic.DELIVERY_DLQ, partitions=3, retention_ms=30 * _DAY_MS),
+}
