@@ -1,0 +1,40 @@
+"""The registry of every Prometheus metric the pipeline exports; metric names are spelled only here."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+__all__ = [
+    "INGEST_PUBLISHED",
+    "INGEST_PUBLISH_FAILED",
+    "INGEST_REJECTED",
+    "LEADER",
+    "MAPPED_EVENTS",
+    "POLL_ACKED",
+    "POLL_ERRORS",
+    "QUARANTINED",
+    "RECORDS_CONSUMED",
+    "STAGE_LATENCY",
+]
+
+INGEST_PUBLISHED = Counter(
+    "regpipe_ingest_published_total", "Raw records acknowledged by Kafka", ["source", "transport"]
+)
+INGEST_PUBLISH_FAILED = Counter(
+    "regpipe_ingest_publish_failed_total", "Raw records Kafka did not acknowledge", ["source", "transport"]
+)
+INGEST_REJECTED = Counter(
+    "regpipe_ingest_rejected_total", "Requests or messages refused at ingest", ["source", "transport", "reason"]
+)
+POLL_ACKED = Counter("regpipe_poll_acked_total", "Provider events acknowledged to the provider", ["source"])
+POLL_ERRORS = Counter("regpipe_poll_errors_total", "Provider API calls that failed", ["source", "kind"])
+RECORDS_CONSUMED = Counter("regpipe_records_consumed_total", "Records a stage consumed", ["stage"])
+MAPPED_EVENTS = Counter("regpipe_mapped_events_total", "Canonical events produced", ["stage", "source", "type"])
+QUARANTINED = Counter("regpipe_quarantined_total", "Records sent to quarantine", ["source", "reason"])
+STAGE_LATENCY = Histogram(
+    "regpipe_stage_seconds",
+    "Time to handle one record or request",
+    ["stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+LEADER = Gauge("regpipe_leader", "1 while this replica holds the lease for an account", ["service", "account"])

@@ -1,0 +1,1 @@
+"""Adapter for the coldmail provider: payload models, mapping, authentication, client and simulator."""

@@ -1,0 +1,1 @@
+"""Adapter for the opusdns provider: payload models, mapping, authentication, client and simulator."""

@@ -1,0 +1,64 @@
+"""Runs a long-lived worker service: its main coroutine beside a health server, until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+
+import uvicorn
+
+from regpipe.observability.logging import get_logger
+from regpipe.runtime.health import ReadinessCheck, health_app
+
+__all__ = ["run_worker"]
+
+_log = get_logger(__name__)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its host process."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_worker(
+    service: str,
+    work: Callable[[asyncio.Event], Awaitable[None]],
+    *,
+    ready: ReadinessCheck,
+    health_host: str = "127.0.0.1",
+    health_port: int = 0,
+) -> None:
+    """Run `work(stop)` until it returns or a signal sets `stop`; serve health endpoints meanwhile.
+
+    `work` must watch `stop` and return promptly (finishing or abandoning its in-flight record without
+    committing it), which is what makes a SIGTERM graceful. `health_port=0` disables the health server.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    server: _EmbeddedServer | None = None
+    tasks: list[asyncio.Task[None]] = []
+    if health_port:
+        config = uvicorn.Config(
+            health_app(service, ready), host=health_host, port=health_port, log_level="warning", access_log=False
+        )
+        server = _EmbeddedServer(config)
+        tasks.append(asyncio.create_task(server.serve(), name=f"{service}-health"))
+    _log.info("service starting", health_port=health_port)
+    try:
+        await work(stop)
+    finally:
+        stop.set()
+        if server is not None:
+            server.should_exit = True
+        for task in tasks:
+            await asyncio.wait_for(task, timeout=10)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        _log.info("service stopped")
