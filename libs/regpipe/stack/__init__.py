@@ -11,6 +11,7 @@ Exceptions (`regpipe.stack.errors`):
     └── ServerStartError  a server did not start or did not become ready in time
 """
 
+from regpipe.stack.dovecot import DovecotServer, ImapUser
 from regpipe.stack.errors import DownloadError, ServerStartError, StackError
 from regpipe.stack.kafka import KafkaServer
 from regpipe.stack.kafka_dist import KAFKA_VERSION, fetch_kafka
@@ -19,7 +20,9 @@ from regpipe.stack.server import LocalServer
 
 __all__ = [
     "KAFKA_VERSION",
+    "DovecotServer",
     "DownloadError",
+    "ImapUser",
     "KafkaServer",
     "LocalServer",
     "PostgresServer",
