@@ -17,16 +17,20 @@ from regpipe.stack.kafka import KafkaServer
 from regpipe.stack.kafka_dist import KAFKA_VERSION, fetch_kafka
 from regpipe.stack.postgres import PostgresServer
 from regpipe.stack.server import LocalServer
+from regpipe.stack.stack import ImapEndpoint, LocalStack, StackEndpoints
 
 __all__ = [
     "KAFKA_VERSION",
     "DovecotServer",
     "DownloadError",
+    "ImapEndpoint",
     "ImapUser",
     "KafkaServer",
     "LocalServer",
+    "LocalStack",
     "PostgresServer",
     "ServerStartError",
+    "StackEndpoints",
     "StackError",
     "fetch_kafka",
 ]

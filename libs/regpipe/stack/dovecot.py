@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from regpipe.stack.access import require_traversable
 from regpipe.stack.errors import ServerStartError, StackError
 from regpipe.stack.ports import free_ports
 from regpipe.stack.server import LocalServer, log_tail
@@ -127,6 +128,8 @@ class DovecotServer(LocalServer):
         for folder in ("run", "state", "home"):
             (self.base_dir / folder).mkdir(parents=True, exist_ok=True)
         owner = self._mail_owner()
+        if os.getuid() == 0:
+            require_traversable(self.base_dir, owner.pw_name)
         # Mail processes run as the mail owner and create each user's home below this folder.
         os.chown(self.base_dir / "home", owner.pw_uid, owner.pw_gid)
         if self._want_tls and self._tls is None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 
 from regpipe.pg.migrate import apply_migrations
+from regpipe.stack.access import require_traversable
 from regpipe.stack.errors import ServerStartError, StackError
 from regpipe.stack.ports import free_port
 from regpipe.stack.server import LocalServer, log_tail
@@ -163,6 +164,7 @@ class PostgresServer(LocalServer):
         if os.geteuid() != 0:
             return
         try:
+            require_traversable(path, _SERVICE_USER)
             shutil.chown(path, user=_SERVICE_USER, group=_SERVICE_USER)
             for entry in path.rglob("*"):
                 shutil.chown(entry, user=_SERVICE_USER, group=_SERVICE_USER)
