@@ -1,16 +1,188 @@
-"""The typed data model of every canonical event type, and the registry from type to model."""
+"""The typed data model of every canonical event type, and the registry from type to model.
+
+One module per family: `domain` (domain lifecycle), `order` (orders and order batches), `task` (bulk tasks),
+`account` (balance and account messages), `registry` (contacts, hosts, raw registry messages, vanity NS sets),
+`mailbox` (mailbox orders, mailboxes, subscriptions, pre-warmed-up mailboxes). Status values providers send are
+open strings (documented values listed in the schema under `x-known-values`); personal data is marked `x-pii`;
+no model has a field for a secret.
+"""
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Final
 
-from regpipe.contract.events.base import EventData
-from regpipe.contract.events.domain import DomainEventData, DomainExpiring
+from regpipe.contract.events.account import AccountBalanceLow, AccountMessage
+from regpipe.contract.events.base import DomainName, EventData, ProviderError, User
+from regpipe.contract.events.domain import (
+    DomainAuthInfoFailed,
+    DomainAuthInfoRetrieved,
+    DomainBlocked,
+    DomainComplaintReceived,
+    DomainCreated,
+    DomainDeleted,
+    DomainDeleting,
+    DomainDeletionFailed,
+    DomainEventData,
+    DomainExpired,
+    DomainExpiring,
+    DomainModificationFailed,
+    DomainModified,
+    DomainNameserversUpdated,
+    DomainNameserversUpdateFailed,
+    DomainOperationNotification,
+    DomainRegistered,
+    DomainRegistrantChangeStatusChanged,
+    DomainRegistrationFailed,
+    DomainRenewalFailed,
+    DomainRenewed,
+    DomainTransferStatusChanged,
+    DomainTransit,
+    DomainVerificationStatusChanged,
+    DomainWithdrawn,
+    DomainZoneCheckStatusChanged,
+    VerificationDeadline,
+    VerificationRegistrant,
+)
+from regpipe.contract.events.mailbox import (
+    MailboxCreated,
+    MailboxEventData,
+    MailboxOrderFailed,
+    MailboxOrderSucceeded,
+    MailboxUpdated,
+    PrewarmedMailbox,
+    PrewarmupOrderEventData,
+    PrewarmupOrderFailed,
+    PrewarmupOrderSucceeded,
+    SubscriptionEventData,
+    SubscriptionRenewalFailed,
+    SubscriptionRenewed,
+    SubscriptionRenewing,
+)
+from regpipe.contract.events.order import (
+    BatchOrder,
+    OrderBatchCompleted,
+    OrderBatchEventData,
+    OrderBatchRegistered,
+    OrderClaimStatusChanged,
+    OrderEventData,
+    OrderStatusChanged,
+)
+from regpipe.contract.events.registry import ContactEvent, HostEvent, RegistryMessage, VanityNsStatusChanged
+from regpipe.contract.events.task import TaskCompleted, TaskItem
 from regpipe.contract.taxonomy import EventType
 
-__all__ = ["DATA_MODELS", "DomainEventData", "DomainExpiring", "EventData"]
+__all__ = [
+    "DATA_MODELS",
+    "AccountBalanceLow",
+    "AccountMessage",
+    "BatchOrder",
+    "ContactEvent",
+    "DomainAuthInfoFailed",
+    "DomainAuthInfoRetrieved",
+    "DomainBlocked",
+    "DomainComplaintReceived",
+    "DomainCreated",
+    "DomainDeleted",
+    "DomainDeleting",
+    "DomainDeletionFailed",
+    "DomainEventData",
+    "DomainExpired",
+    "DomainExpiring",
+    "DomainModificationFailed",
+    "DomainModified",
+    "DomainName",
+    "DomainNameserversUpdateFailed",
+    "DomainNameserversUpdated",
+    "DomainOperationNotification",
+    "DomainRegistered",
+    "DomainRegistrantChangeStatusChanged",
+    "DomainRegistrationFailed",
+    "DomainRenewalFailed",
+    "DomainRenewed",
+    "DomainTransferStatusChanged",
+    "DomainTransit",
+    "DomainVerificationStatusChanged",
+    "DomainWithdrawn",
+    "DomainZoneCheckStatusChanged",
+    "EventData",
+    "HostEvent",
+    "MailboxCreated",
+    "MailboxEventData",
+    "MailboxOrderFailed",
+    "MailboxOrderSucceeded",
+    "MailboxUpdated",
+    "OrderBatchCompleted",
+    "OrderBatchEventData",
+    "OrderBatchRegistered",
+    "OrderClaimStatusChanged",
+    "OrderEventData",
+    "OrderStatusChanged",
+    "PrewarmedMailbox",
+    "PrewarmupOrderEventData",
+    "PrewarmupOrderFailed",
+    "PrewarmupOrderSucceeded",
+    "ProviderError",
+    "RegistryMessage",
+    "SubscriptionEventData",
+    "SubscriptionRenewalFailed",
+    "SubscriptionRenewed",
+    "SubscriptionRenewing",
+    "TaskCompleted",
+    "TaskItem",
+    "User",
+    "VanityNsStatusChanged",
+    "VerificationDeadline",
+    "VerificationRegistrant",
+]
 
-#: Event type -> the pydantic model of its `data`. Every EventType must have exactly one entry.
-DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
-    EventType.DOMAIN_EXPIRING: DomainExpiring,
-}
+#: Event type -> the pydantic model of its `data`. Every EventType has exactly one entry (checked by a test).
+DATA_MODELS: Final[MappingProxyType[EventType, type[EventData]]] = MappingProxyType(
+    {
+        EventType.DOMAIN_CREATED: DomainCreated,
+        EventType.DOMAIN_REGISTERED: DomainRegistered,
+        EventType.DOMAIN_REGISTRATION_FAILED: DomainRegistrationFailed,
+        EventType.DOMAIN_RENEWED: DomainRenewed,
+        EventType.DOMAIN_RENEWAL_FAILED: DomainRenewalFailed,
+        EventType.DOMAIN_EXPIRING: DomainExpiring,
+        EventType.DOMAIN_EXPIRED: DomainExpired,
+        EventType.DOMAIN_DELETING: DomainDeleting,
+        EventType.DOMAIN_DELETED: DomainDeleted,
+        EventType.DOMAIN_DELETION_FAILED: DomainDeletionFailed,
+        EventType.DOMAIN_MODIFIED: DomainModified,
+        EventType.DOMAIN_MODIFICATION_FAILED: DomainModificationFailed,
+        EventType.DOMAIN_NAMESERVERS_UPDATED: DomainNameserversUpdated,
+        EventType.DOMAIN_NAMESERVERS_UPDATE_FAILED: DomainNameserversUpdateFailed,
+        EventType.DOMAIN_AUTH_INFO_RETRIEVED: DomainAuthInfoRetrieved,
+        EventType.DOMAIN_AUTH_INFO_FAILED: DomainAuthInfoFailed,
+        EventType.DOMAIN_BLOCKED: DomainBlocked,
+        EventType.DOMAIN_COMPLAINT_RECEIVED: DomainComplaintReceived,
+        EventType.DOMAIN_TRANSFER_STATUS_CHANGED: DomainTransferStatusChanged,
+        EventType.DOMAIN_VERIFICATION_STATUS_CHANGED: DomainVerificationStatusChanged,
+        EventType.DOMAIN_ZONE_CHECK_STATUS_CHANGED: DomainZoneCheckStatusChanged,
+        EventType.DOMAIN_REGISTRANT_CHANGE_STATUS_CHANGED: DomainRegistrantChangeStatusChanged,
+        EventType.DOMAIN_TRANSIT: DomainTransit,
+        EventType.DOMAIN_WITHDRAWN: DomainWithdrawn,
+        EventType.DOMAIN_OPERATION_NOTIFICATION: DomainOperationNotification,
+        EventType.ORDER_STATUS_CHANGED: OrderStatusChanged,
+        EventType.ORDER_CLAIM_STATUS_CHANGED: OrderClaimStatusChanged,
+        EventType.ORDER_BATCH_REGISTERED: OrderBatchRegistered,
+        EventType.ORDER_BATCH_COMPLETED: OrderBatchCompleted,
+        EventType.TASK_COMPLETED: TaskCompleted,
+        EventType.CONTACT_EVENT: ContactEvent,
+        EventType.HOST_EVENT: HostEvent,
+        EventType.REGISTRY_MESSAGE: RegistryMessage,
+        EventType.VANITY_NS_STATUS_CHANGED: VanityNsStatusChanged,
+        EventType.ACCOUNT_BALANCE_LOW: AccountBalanceLow,
+        EventType.ACCOUNT_MESSAGE: AccountMessage,
+        EventType.MAILBOX_ORDER_SUCCEEDED: MailboxOrderSucceeded,
+        EventType.MAILBOX_ORDER_FAILED: MailboxOrderFailed,
+        EventType.MAILBOX_CREATED: MailboxCreated,
+        EventType.MAILBOX_UPDATED: MailboxUpdated,
+        EventType.SUBSCRIPTION_RENEWING: SubscriptionRenewing,
+        EventType.SUBSCRIPTION_RENEWED: SubscriptionRenewed,
+        EventType.SUBSCRIPTION_RENEWAL_FAILED: SubscriptionRenewalFailed,
+        EventType.PREWARMUP_ORDER_SUCCEEDED: PrewarmupOrderSucceeded,
+        EventType.PREWARMUP_ORDER_FAILED: PrewarmupOrderFailed,
+    }
+)

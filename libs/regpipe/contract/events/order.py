@@ -1,0 +1,98 @@
+"""Data models of order events: one order's status and claim changes (OpenSRS, Most), and order batches whose
+stages completed (Most `orders.registered` / `orders.completed`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from regpipe.contract.events.base import DomainName, EventData, ProviderError, known_values
+
+__all__ = [
+    "BatchOrder",
+    "OrderBatchCompleted",
+    "OrderBatchEventData",
+    "OrderBatchRegistered",
+    "OrderClaimStatusChanged",
+    "OrderEventData",
+    "OrderStatusChanged",
+]
+
+_ORDER_STATUSES = [
+    # OpenSRS ORDER STATUS_CHANGE
+    "cancelled",
+    "completed",
+    "declined",
+    "pending",
+    "pending_fax",
+    "processed",
+    "waiting",
+    # Most order batches
+    "REGISTERED",
+    "SETTING_NS",
+    "COMPLETED",
+    "FAILED",
+]
+
+
+class OrderEventData(EventData):
+    """Fields every event about one order has; partitioned by the domain when there is one."""
+
+    order_id: str = Field(min_length=1, description="The provider's order id.")
+    domain: DomainName | None = Field(default=None, description="Domain name the order is for (IDNA, lower case).")
+
+
+class OrderStatusChanged(OrderEventData):
+    """Emitted when one order changed state: an OpenSRS ORDER STATUS_CHANGE, or (fanned out of a Most order-batch
+    event) the state of each order of the batch at that moment."""
+
+    order_status: str | None = known_values(_ORDER_STATUSES, "The order's new state, as the provider names it.")
+    order_reg_type: str | None = known_values(
+        ["landrush", "new", "premium", "renewal", "sunrise", "transfer", "whois_privacy"],
+        "What kind of order it is (OpenSRS).",
+    )
+    batch_id: str | None = Field(default=None, description="The order batch it belongs to (Most).")
+    item_index: int | None = Field(default=None, ge=0, description="Position of the order in its batch event.")
+    price: Decimal | None = Field(default=None, description="Price of the order, when the provider says.")
+
+
+class OrderClaimStatusChanged(OrderEventData):
+    """Emitted when the trademark-claim status of an order changed (OpenSRS ORDER CLAIM_STATUS_CHANGE)."""
+
+    claim_status: str | None = known_values(
+        ["initiated", "declined", "cancelled", "accepted"], "The claim's new state (OpenSRS)."
+    )
+
+
+class BatchOrder(BaseModel):
+    """One order of an order batch, as listed in the batch event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    order_id: str | None = Field(default=None, description="The provider's order id.")
+    domain: DomainName | None = Field(default=None, description="Domain name ordered (IDNA, lower case).")
+    status: str | None = known_values(["REGISTERED", "SETTING_NS", "COMPLETED", "FAILED"], "The order's state.")
+    error: ProviderError | None = Field(default=None, description="Why the order failed.")
+    provider_fields: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Fields of the order not modelled above, kept verbatim."
+    )
+
+
+class OrderBatchEventData(EventData):
+    """Fields every order-batch event has; partitioned by the batch id."""
+
+    batch_id: str = Field(min_length=1, description="The provider's batch id.")
+    orders: list[BatchOrder] = Field(default_factory=list, description="Every order of the batch (up to 50).")
+    registered_count: int | None = Field(default=None, ge=0, description="Orders that cleared registration.")
+    failed_count: int | None = Field(default=None, ge=0, description="Orders that failed.")
+    completed_count: int | None = Field(default=None, ge=0, description="Orders fully configured.")
+
+
+class OrderBatchRegistered(OrderBatchEventData):
+    """Emitted once per batch when every order of it cleared stage 1 (registration), whether or not nameservers
+    are applied yet; orders that failed in stage 1 are counted in `failed_count`, not in `registered_count`."""
+
+
+class OrderBatchCompleted(OrderBatchEventData):
+    """Emitted once per batch when every order of it reached a terminal state (COMPLETED or FAILED)."""
