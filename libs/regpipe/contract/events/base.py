@@ -3,6 +3,7 @@ and the markers used in the generated JSON Schemas."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -16,9 +17,12 @@ __all__ = [
     "DomainName",
     "EventData",
     "ProviderError",
+    "ProviderFields",
     "User",
+    "is_secret_key",
     "known_values",
     "pii",
+    "withhold_secrets",
 ]
 
 #: JSON Schema marker put on fields that hold personal data (names, e-mail addresses).
@@ -26,6 +30,62 @@ PII: dict[str, Any] = {"x-pii": True}
 
 #: JSON Schema key listing the values a provider is documented to send in an open (string) status field.
 KNOWN_VALUES = "x-known-values"
+
+# Keys compared lower-case with separators removed: `appPassword`, `app_password` and `App-Password` all match.
+_SECRET_KEYS = frozenset(
+    {
+        "authinfo",
+        "authcode",
+        "eppcode",
+        "transfercode",
+        "totp",
+        "otp",
+        "apikey",
+        "accesstoken",
+        "refreshtoken",
+        "token",
+        "privatekey",
+        "passwd",
+        "pwd",
+    }
+)
+_SECRET_SUFFIXES = ("password", "secret", "authinfo", "authcode")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a provider field of this name holds a secret (password, TOTP secret, EPP auth code, token)."""
+    folded = _NOT_ALNUM.sub("", key.lower())
+    return folded in _SECRET_KEYS or folded.endswith(_SECRET_SUFFIXES)
+
+
+def withhold_secrets(value: Any) -> tuple[Any, bool]:
+    """`value` with every secret-named key removed at any depth, and whether anything was removed."""
+    if isinstance(value, dict):
+        removed = False
+        kept: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, str) and is_secret_key(key):
+                removed = True
+                continue
+            kept[key], inner = withhold_secrets(item)
+            removed = removed or inner
+        return kept, removed
+    if isinstance(value, list):
+        cleaned = [withhold_secrets(item) for item in value]
+        return [item for item, _ in cleaned], any(inner for _, inner in cleaned)
+    return value, False
+
+
+def _without_secrets(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    # A backstop: mappers withhold secrets themselves (and set the *_withheld markers), but a field a provider
+    # adds tomorrow must not reach the public topic through a mapper that does not know it yet.
+    cleaned, _ = withhold_secrets(value)
+    return cleaned  # type: ignore[no-any-return]
+
+
+#: Verbatim provider fields, with secret-named keys removed at any depth on validation.
+ProviderFields = Annotated[dict[str, JsonValue], AfterValidator(_without_secrets)]
 
 #: A domain name, normalised on validation to lower-case IDNA (punycode) form without a trailing dot.
 DomainName = Annotated[str, AfterValidator(normalize_domain)]
@@ -85,7 +145,7 @@ class EventData(BaseModel):
 
     message: str | None = Field(default=None, description="The provider's human-readable summary of the event.")
     error: ProviderError | None = Field(default=None, description="Why the operation failed (failure events).")
-    provider_fields: dict[str, JsonValue] = Field(
+    provider_fields: ProviderFields = Field(
         default_factory=dict,
         description="Provider payload fields not modelled above, kept verbatim (secrets removed).",
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from regpipe.contract.events.base import DomainName, EventData, User, known_values, pii
+from regpipe.contract.events.base import DomainName, EventData, ProviderFields, User, known_values, pii
 from regpipe.contract.events.domain import DomainEventData
 
 __all__ = [
@@ -120,7 +120,7 @@ class PrewarmedMailbox(BaseModel):
     credentials_withheld: bool = Field(
         default=False, description="True when the provider sent credentials (passwords, TOTP secrets) we removed."
     )
-    provider_fields: dict[str, JsonValue] = Field(
+    provider_fields: ProviderFields = Field(
         default_factory=dict, description="Fields of the mailbox not modelled above, kept verbatim."
     )
 

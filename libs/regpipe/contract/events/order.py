@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
-from regpipe.contract.events.base import DomainName, EventData, ProviderError, known_values
+from regpipe.contract.events.base import DomainName, EventData, ProviderError, ProviderFields, known_values
 
 __all__ = [
     "BatchOrder",
@@ -74,7 +74,7 @@ class BatchOrder(BaseModel):
     domain: DomainName | None = Field(default=None, description="Domain name ordered (IDNA, lower case).")
     status: str | None = known_values(["REGISTERED", "SETTING_NS", "COMPLETED", "FAILED"], "The order's state.")
     error: ProviderError | None = Field(default=None, description="Why the order failed.")
-    provider_fields: dict[str, JsonValue] = Field(
+    provider_fields: ProviderFields = Field(
         default_factory=dict, description="Fields of the order not modelled above, kept verbatim."
     )
 

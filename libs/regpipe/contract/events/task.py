@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from regpipe.contract.events.base import DomainName, EventData, ProviderError, known_values
+from regpipe.contract.events.base import DomainName, EventData, ProviderError, ProviderFields, known_values
 
 __all__ = ["TaskCompleted", "TaskItem"]
 
@@ -16,12 +16,12 @@ class TaskItem(BaseModel):
 
     domain: DomainName | None = Field(default=None, description="Domain name (IDNA, lower case).")
     ok: bool = Field(description="Whether this item succeeded.")
-    data: dict[str, JsonValue] = Field(
+    data: ProviderFields = Field(
         default_factory=dict, description="The item's result data as the provider sent it, secrets removed."
     )
     error: ProviderError | None = Field(default=None, description="Why this item failed.")
     secret_withheld: bool = Field(default=False, description="True when a secret (an EPP auth code) was removed.")
-    provider_fields: dict[str, JsonValue] = Field(
+    provider_fields: ProviderFields = Field(
         default_factory=dict, description="Fields of the item not modelled above, kept verbatim."
     )
 
