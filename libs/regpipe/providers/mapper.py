@@ -45,6 +45,7 @@ class QuarantineReason(StrEnum):
     SCHEMA_VIOLATION = "schema_violation"  # known type, but fields missing or of the wrong type
     INVALID_DOMAIN = "invalid_domain"
     PROVIDER_ERROR = "provider_error"  # e.g. an OpenSRS reply with is_success=0
+    MAPPER_ERROR = "mapper_error"  # a mapper bug: an unexpected exception escaped it (set by the normalizer)
 
 
 class MappingError(Exception):
