@@ -5,11 +5,14 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
+    "EMPTY_MAPPINGS",
     "INGEST_PUBLISHED",
     "INGEST_PUBLISH_FAILED",
     "INGEST_REJECTED",
     "LEADER",
     "MAPPED_EVENTS",
+    "MAPPER_ERRORS",
+    "OFFSETS_COMMITTED",
     "POLL_ACKED",
     "POLL_ERRORS",
     "QUARANTINED",
@@ -31,6 +34,17 @@ POLL_ERRORS = Counter("regpipe_poll_errors_total", "Provider API calls that fail
 RECORDS_CONSUMED = Counter("regpipe_records_consumed_total", "Records a stage consumed", ["stage"])
 MAPPED_EVENTS = Counter("regpipe_mapped_events_total", "Canonical events produced", ["stage", "source", "type"])
 QUARANTINED = Counter("regpipe_quarantined_total", "Records sent to quarantine", ["source", "reason"])
+MAPPER_ERRORS = Counter(
+    "regpipe_mapper_errors_total",
+    "Exceptions escaping a provider mapper (bugs; the record is quarantined)",
+    ["source", "error"],
+)
+EMPTY_MAPPINGS = Counter(
+    "regpipe_empty_mappings_total", "Raw records a mapper mapped to no canonical event", ["source"]
+)
+OFFSETS_COMMITTED = Counter(
+    "regpipe_offsets_committed_total", "Input records whose offsets a stage committed", ["stage"]
+)
 STAGE_LATENCY = Histogram(
     "regpipe_stage_seconds",
     "Time to handle one record or request",
