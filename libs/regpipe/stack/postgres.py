@@ -70,7 +70,7 @@ class PostgresServer(LocalServer):
     ) -> None:
         self._owns_base_dir = base_dir is None
         # mkdtemp, not a test's tmp_path: as root the server user must traverse the parents,
-        # and /tmp (sticky, world-searchable) is a parent it can always pass.
+        # and the system temp dir (sticky, world-searchable) is a parent it can always pass.
         self.base_dir = (base_dir or Path(tempfile.mkdtemp(prefix="regpipe-pg-"))).resolve()
         self._fast = fast
         self._migrate = migrate
