@@ -1,0 +1,1 @@
+"""Committed benchmarks; run with `make bench`; results land in benchmarks/results/."""
