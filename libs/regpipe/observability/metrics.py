@@ -14,7 +14,9 @@ __all__ = [
     "MAPPER_ERRORS",
     "OFFSETS_COMMITTED",
     "POLL_ACKED",
+    "POLL_BACKLOG",
     "POLL_ERRORS",
+    "POLL_LAST_SUCCESS",
     "QUARANTINED",
     "RECORDS_CONSUMED",
     "STAGE_LATENCY",
@@ -31,6 +33,12 @@ INGEST_REJECTED = Counter(
 )
 POLL_ACKED = Counter("regpipe_poll_acked_total", "Provider events acknowledged to the provider", ["source"])
 POLL_ERRORS = Counter("regpipe_poll_errors_total", "Provider API calls that failed", ["source", "kind"])
+POLL_BACKLOG = Gauge(
+    "regpipe_poll_backlog_events", "Provider events pending acknowledgement (last listing)", ["source", "account"]
+)
+POLL_LAST_SUCCESS = Gauge(
+    "regpipe_poll_last_success_timestamp_seconds", "Unix time of the last successful poll", ["source", "account"]
+)
 RECORDS_CONSUMED = Counter("regpipe_records_consumed_total", "Records a stage consumed", ["stage"])
 MAPPED_EVENTS = Counter("regpipe_mapped_events_total", "Canonical events produced", ["stage", "source", "type"])
 QUARANTINED = Counter("regpipe_quarantined_total", "Records sent to quarantine", ["source", "reason"])
