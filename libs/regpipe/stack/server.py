@@ -24,10 +24,18 @@ _T = TypeVar("_T")
 def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
     """Run `coro` to completion from sync code; refuse inside a running event loop."""
     try:
+        _refuse_running_loop()
+    except StackError:
+        coro.close()  # never awaited: close it so Python does not warn about it
+        raise
+    return asyncio.run(coro)
+
+
+def _refuse_running_loop() -> None:
+    try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
-    coro.close()
+        return
     raise StackError("called from a running event loop: use the async variant (astart/wait_ready) instead")
 
 
@@ -61,6 +69,7 @@ class LocalServer(abc.ABC):
 
     def start_and_wait(self) -> None:
         """Sync convenience: `start()` then `wait_ready()`; not usable inside a running event loop."""
+        _refuse_running_loop()
         self.start()
         try:
             run_sync(self.wait_ready())

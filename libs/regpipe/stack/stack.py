@@ -155,7 +155,7 @@ class LocalStack:
             for server in self.servers:
                 await asyncio.to_thread(server.start)
                 self._started.append(server)
-            await asyncio.gather(*(server.wait_ready() for server in self._started))
+            await _all_ready(self._started)
         except BaseException:
             await asyncio.to_thread(self.stop)
             raise
@@ -198,3 +198,18 @@ class LocalStack:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await asyncio.to_thread(self.stop)
+
+
+async def _all_ready(servers: list[LocalServer]) -> None:
+    """Wait for every server in parallel; on the first failure cancel the other waits and raise it."""
+    tasks = [asyncio.create_task(server.wait_ready()) for server in servers]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()  # a no-op for finished tasks; stops the rest when we fail or are cancelled
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        error = task.exception()
+        if error is not None:
+            raise error
