@@ -1,0 +1,61 @@
+"""Wires the receiver: settings -> producer, sealer, publisher, producer link, provider routes -> ASGI app."""
+
+from __future__ import annotations
+
+from regpipe.contract.sealing import RawSealer, parse_keyring
+from regpipe.ingest.publisher import RawPublisher
+from regpipe.kafka.producer import create_producer
+from regpipe.observability.logging import configure_logging, get_logger
+from regpipe.services.webhook_receiver.settings import WebhookReceiverSettings
+from regpipe.webhooks.app import WebhookReceiverApp, create_receiver_app
+from regpipe.webhooks.errors import WebhookConfigError
+from regpipe.webhooks.producer_link import ProducerLink
+from regpipe.webhooks.registry import WEBHOOK_ADAPTERS
+from regpipe.webhooks.route import ProviderRoute
+
+__all__ = ["SERVICE", "create_app"]
+
+SERVICE = "webhook-receiver"
+
+_log = get_logger(__name__)
+
+
+def _routes(settings: WebhookReceiverSettings) -> dict[str, ProviderRoute]:
+    configured = settings.providers()
+    routes: dict[str, ProviderRoute] = {}
+    for name, adapter in WEBHOOK_ADAPTERS.items():
+        provider = configured.get(name)
+        if provider is None:
+            raise WebhookConfigError(f"the receiver settings have no entry for the registered provider {name!r}")
+        if not provider.secrets:
+            _log.warning("webhook provider disabled: no secrets configured", provider=name)
+            continue
+        routes[name] = ProviderRoute.configure(
+            name,
+            adapter,
+            secrets=provider.secrets,
+            scheme=provider.scheme,
+            token_header=provider.token_header,
+            account=provider.account,
+        )
+        _log.info("webhook provider enabled", provider=name, scheme=routes[name].authenticator.__class__.__name__)
+    return routes
+
+
+def create_app(settings: WebhookReceiverSettings | None = None) -> WebhookReceiverApp:
+    """The receiver app; without `settings` they are read from the environment (each uvicorn worker does so)."""
+    settings = settings or WebhookReceiverSettings()
+    configure_logging(SERVICE, settings.log_level)
+    sealer = None
+    if settings.raw_seal_keys is not None:
+        sealer = RawSealer(parse_keyring(settings.raw_seal_keys.get_secret_value()), settings.raw_seal_active_key)
+    producer = create_producer(settings.kafka_bootstrap_servers, client_id=SERVICE, linger_ms=settings.kafka_linger_ms)
+    link = ProducerLink(producer)
+    return create_receiver_app(
+        service=SERVICE,
+        routes=_routes(settings),
+        publisher=RawPublisher(producer, sealer=sealer, timeout_s=settings.kafka_publish_timeout_s),
+        link=link,
+        max_body_bytes=settings.webhook_max_body_bytes,
+        retry_after_s=settings.webhook_retry_after_s,
+    )

@@ -1,0 +1,84 @@
+"""Configuration of the webhook receiver, from environment variables (env var = field name in upper case)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from regpipe.webhooks.auth import AuthScheme
+
+__all__ = ["ProviderSettings", "WebhookReceiverSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSettings:
+    """One provider's webhook authentication; unset options take the adapter's defaults."""
+
+    secrets: tuple[str, ...]
+    scheme: AuthScheme | None
+    token_header: str | None
+    account: str | None
+
+
+def _secrets(value: SecretStr | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(part.strip() for part in value.get_secret_value().split(",") if part.strip())
+
+
+class WebhookReceiverSettings(BaseSettings):
+    """Every setting of the receiver. Secrets are `SecretStr`: they print as `**********`."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Below Most's 10 s answer deadline, so the provider hears 503 (and retries) rather than timing out.
+    kafka_publish_timeout_s: float = Field(default=5.0, gt=0, le=9)
+    kafka_linger_ms: int = Field(default=5, ge=0)
+    webhook_host: str = "0.0.0.0"  # noqa: S104  # providers reach the pod from outside
+    webhook_port: int = 8080
+    webhook_workers: int = Field(default=1, ge=1)
+    # A raw record (body + headers, + 28 bytes when sealed) must fit Kafka's default 1 MB message limit.
+    webhook_max_body_bytes: int = Field(default=512 * 1024, gt=0, le=900_000)
+    webhook_retry_after_s: int = Field(default=5, ge=1)
+
+    # Comma-separated secrets: several are valid at once while one is rotated out.
+    most_auth_scheme: AuthScheme | None = None
+    most_webhook_secrets: SecretStr | None = None
+    most_token_header: str | None = None
+    most_account: str | None = None
+    coldmail_auth_scheme: AuthScheme | None = None
+    coldmail_webhook_secrets: SecretStr | None = None
+    coldmail_token_header: str | None = None
+    coldmail_account: str | None = None
+
+    # `kid:base64key,...`: raw values are sealed (AES-GCM) with the active key, as payloads carry secrets.
+    raw_seal_keys: SecretStr | None = None
+    raw_seal_active_key: str | None = None
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _sealing_is_complete(self) -> WebhookReceiverSettings:
+        if (self.raw_seal_keys is None) != (self.raw_seal_active_key is None):
+            raise ValueError("RAW_SEAL_KEYS and RAW_SEAL_ACTIVE_KEY are set together or not at all")
+        return self
+
+    def providers(self) -> dict[str, ProviderSettings]:
+        """Each webhook provider's settings, by the name of its route (the registry's keys)."""
+        return {
+            "most": ProviderSettings(
+                secrets=_secrets(self.most_webhook_secrets),
+                scheme=self.most_auth_scheme,
+                token_header=self.most_token_header,
+                account=self.most_account,
+            ),
+            "coldmail": ProviderSettings(
+                secrets=_secrets(self.coldmail_webhook_secrets),
+                scheme=self.coldmail_auth_scheme,
+                token_header=self.coldmail_token_header,
+                account=self.coldmail_account,
+            ),
+        }
