@@ -2,7 +2,8 @@
 
 Steps, in order, each with its own quarantine reason: parse the raw headers (`invalid_headers`, or
 `unknown_source` for a source we do not know), find the source's mapper (`unknown_source`), open the seal
-(`unsealable`), map (the `MappingError`'s reason, `invalid_domain` for a domain name the contract refuses), encode.
+(`unsealable`), map (the `MappingError`'s reason; `invalid_domain` when the contract refuses a domain name, even
+wrapped in a data model's `ValidationError`), encode.
 
 Error policy, after arroyo's "bad record -> dead letter, anything unexpected -> stop before commit", adapted so
 that one mapper bug cannot stall a partition: a `MappingError` is a bad record; an ordinary programming error
@@ -110,6 +111,9 @@ class Processor:
         except InvalidDomainNameError as exc:
             return _quarantine(raw, lineage, source, QuarantineReason.INVALID_DOMAIN, str(exc), mapper.version)
         except _MAPPER_BUGS as exc:
+            if _is_invalid_domain(exc):
+                message = "a domain name in the payload is not a valid domain name"
+                return _quarantine(raw, lineage, source, QuarantineReason.INVALID_DOMAIN, message, mapper.version)
             message = _describe_bug(exc, mapper)
             reason = QuarantineReason.MAPPER_ERROR
             return _quarantine(raw, lineage, source, reason, message, mapper.version, error=type(exc).__name__)
@@ -146,6 +150,14 @@ def _header_problem(exc: RecordDecodeError) -> tuple[QuarantineReason, str]:
         listed = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:_MAX_ERRORS_LISTED])
         return QuarantineReason.INVALID_HEADERS, f"invalid raw record headers: {listed}"
     return QuarantineReason.INVALID_HEADERS, "raw record headers are not UTF-8"
+
+
+def _is_invalid_domain(exc: Exception) -> bool:
+    # A data model refusing a domain name (pydantic wraps the contract's error) is bad data, not a mapper bug.
+    if not isinstance(exc, ValidationError):
+        return False
+    errors = exc.errors(include_url=False, include_input=False)
+    return bool(errors) and all(isinstance(e.get("ctx", {}).get("error"), InvalidDomainNameError) for e in errors)
 
 
 def _describe_bug(exc: Exception, mapper: Mapper) -> str:

@@ -1,0 +1,1 @@
+"""Tests of the normalizer stage library."""
