@@ -36,8 +36,6 @@ class ClientCredentialsAuth(httpx.Auth):
     Async only: the poller's client is an `httpx.AsyncClient`.
     """
 
-    requires_response_body = True
-
     def __init__(
         self,
         client_id: str,
@@ -72,7 +70,7 @@ class ClientCredentialsAuth(httpx.Auth):
             async with self._lock:
                 token = self._cached()
                 if token is None:
-                    token = self._store((yield self._token_request()))
+                    token = await self._store((yield self._token_request()))
                     fetched = True
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
@@ -82,7 +80,7 @@ class ClientCredentialsAuth(httpx.Auth):
                     self._token = None
                 renewed = self._cached()
                 if renewed is None:
-                    renewed = self._store((yield self._token_request()))
+                    renewed = await self._store((yield self._token_request()))
             request.headers["Authorization"] = f"Bearer {renewed}"
             yield request
 
@@ -103,7 +101,8 @@ class ClientCredentialsAuth(httpx.Auth):
             headers={"Accept": "application/json"},
         )
 
-    def _store(self, response: httpx.Response) -> str:
+    async def _store(self, response: httpx.Response) -> str:
+        await response.aread()  # overriding async_auth_flow skips httpx's own reading of the token answer
         if response.status_code != httpx.codes.OK:
             raise api_error(response)
         try:
