@@ -58,11 +58,13 @@ class MailboxEventData(DomainEventData):
     email: str | None = pii(default=None, description="The mailbox address.")
     first_name: str | None = pii(default=None, description="First name of the mailbox's person.")
     last_name: str | None = pii(default=None, description="Last name of the mailbox's person.")
+    profile_picture: str | None = pii(default=None, description="URL of the mailbox's profile picture.")
     user: User | None = Field(default=None, description="The provider's end user who owns the mailbox.")
     subscription_id: str | None = Field(default=None, description="The subscription the mailbox belongs to.")
     workspace_type: str | None = known_values(_WORKSPACE_TYPES, "The mail platform.")
     is_admin: bool | None = Field(default=None, description="Whether the mailbox is the workspace admin.")
     created_at: AwareDatetime | None = Field(default=None, description="When the mailbox was created.")
+    updated_at: AwareDatetime | None = Field(default=None, description="When the mailbox was last edited.")
     credentials_withheld: bool = Field(
         default=False, description="True when the provider sent credentials (passwords, TOTP secrets) we removed."
     )

@@ -1,0 +1,374 @@
+"""Pure mapping of one Cold Mail Reseller webhook (raw record) to its canonical event, following docs/taxonomy.md.
+
+Each provider event maps to exactly one canonical event. Passwords, app passwords and authenticator (TOTP) secrets
+that mailbox and pre-warm-up payloads carry in plaintext never leave this module; `credentials_withheld` says when
+some were removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+
+import orjson
+from pydantic import BaseModel, JsonValue, ValidationError
+
+from regpipe.contract.envelope import CanonicalEvent
+from regpipe.contract.errors import InvalidDomainNameError
+from regpipe.contract.events import (
+    DomainRegistered,
+    DomainRegistrationFailed,
+    DomainRenewalFailed,
+    DomainRenewed,
+    EventData,
+    MailboxCreated,
+    MailboxOrderFailed,
+    MailboxOrderSucceeded,
+    MailboxUpdated,
+    PrewarmedMailbox,
+    PrewarmupOrderFailed,
+    PrewarmupOrderSucceeded,
+    ProviderError,
+    SubscriptionRenewalFailed,
+    SubscriptionRenewed,
+    SubscriptionRenewing,
+    User,
+)
+from regpipe.contract.events.base import withhold_secrets
+from regpipe.contract.ids import content_fingerprint
+from regpipe.contract.names import normalize_domain
+from regpipe.contract.taxonomy import EventType, Outcome
+from regpipe.providers.coldmail import payloads
+from regpipe.providers.coldmail.payloads import ColdMailEventType as _Kind
+from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput, build_event
+
+__all__ = ["MAPPER_VERSION", "map_record"]
+
+MAPPER_VERSION: Final = "coldmail/1.0.0"
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def map_record(raw: RawInput) -> list[CanonicalEvent]:
+    """Map one Cold Mail webhook body to its canonical event; raise `MappingError` when it cannot be mapped."""
+    try:
+        document: JsonValue = orjson.loads(raw.body)
+    except orjson.JSONDecodeError as exc:
+        raise MappingError(QuarantineReason.INVALID_JSON, f"body is not JSON: {exc}") from exc
+    envelope = _parse(payloads.ColdMailEnvelope, document, "envelope")
+    try:
+        kind = _Kind(envelope.event)
+    except ValueError:
+        raise MappingError(
+            QuarantineReason.UNKNOWN_EVENT_TYPE, f"unknown Cold Mail event type {envelope.event!r}"
+        ) from None
+    envelope_extras, _ = withhold_secrets(envelope.extras)
+    context = _Context(
+        raw=raw,
+        event_id=envelope.event_id or content_fingerprint(raw.body),
+        event_type=envelope.event,
+        envelope_extras={"envelope": envelope_extras} if envelope_extras else {},
+    )
+    try:
+        return [_HANDLERS[kind](context, envelope.data, kind)]
+    except ValidationError as exc:
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, _describe(exc)) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    raw: RawInput
+    event_id: str
+    event_type: str
+    envelope_extras: dict[str, JsonValue]
+
+    def event(
+        self,
+        type: EventType,
+        outcome: Outcome,
+        data: EventData,
+        *,
+        time: datetime | None,
+        domain: str | None = None,
+        fallback_key: str | None = None,
+    ) -> CanonicalEvent:
+        return build_event(
+            self.raw,
+            type=type,
+            outcome=outcome,
+            provider_event_id=self.event_id,
+            provider_event_type=self.event_type,
+            time=time,
+            data=data,
+            mapper_version=MAPPER_VERSION,
+            domain=domain,
+            fallback_key=fallback_key,
+            extra_fields=self.envelope_extras,
+        )
+
+
+def _describe(exc: ValidationError) -> str:
+    # Never the input values: mailbox payloads hold plaintext passwords, and this text reaches logs and quarantine.
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or '$'}: {error['msg']}"
+        for error in exc.errors(include_url=False, include_input=False, include_context=False)
+    )
+
+
+def _parse(model: type[_Model], value: JsonValue, what: str) -> _Model:
+    if not isinstance(value, dict):
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{what}: expected an object")
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{what}: {_describe(exc)}") from exc
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _domain(value: str | None, *, email: str | None = None) -> str | None:
+    # A mailbox's domain is its address's domain when the payload does not name it.
+    if value is None and email and "@" in email:
+        value = email.rsplit("@", 1)[1]
+    if value is None:
+        return None
+    try:
+        return normalize_domain(value)
+    except InvalidDomainNameError as exc:
+        raise MappingError(QuarantineReason.INVALID_DOMAIN, str(exc)) from exc
+
+
+def _required_domain(value: str | None, *, email: str | None = None) -> str:
+    domain = _domain(value, email=email)
+    if domain is None:
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, "data: no domain name")
+    return domain
+
+
+def _user(user_id: str | None, email: str | None) -> User | None:
+    if user_id is None and email is None:
+        return None
+    return User(user_id=user_id, email=email)
+
+
+def _error(value: str | dict[str, JsonValue] | None) -> ProviderError | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return ProviderError(detail=value)
+    code = value.get("code")
+    detail = value.get("message", value.get("detail"))
+    return ProviderError(code=None if code is None else str(code), detail=None if detail is None else str(detail))
+
+
+def _kept(extras: dict[str, Any]) -> tuple[dict[str, JsonValue], bool]:
+    cleaned, removed = withhold_secrets(extras)
+    return dict(cleaned), removed
+
+
+def _domain_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+    order = _parse(payloads.DomainOrder, data, "data")
+    domain = _required_domain(order.domain_name)
+    kept, _ = _kept(order.extras)
+    common: dict[str, Any] = {
+        "domain": domain,
+        "domain_id": order.domain_id,
+        "order_id": order.order_id,
+        "price": order.price,
+        "user": _user(order.user_id, order.user_email),
+        "message": order.message,
+        "error": _error(order.error),
+    }
+    if kind is _Kind.DOMAIN_ORDER_SUCCESS:
+        registered = DomainRegistered(
+            **common,
+            registered_at=_utc(order.creation_time),
+            expires_at=_utc(order.expiry_date),
+            provider_fields=kept,
+        )
+        time = _utc(order.creation_time)
+        return context.event(EventType.DOMAIN_REGISTERED, Outcome.SUCCESS, registered, time=time, domain=domain)
+    times = {"creationTime": data["creationTime"]} if "creationTime" in data else {}
+    failed = DomainRegistrationFailed(**common, provider_fields={**times, **kept})
+    return context.event(EventType.DOMAIN_REGISTRATION_FAILED, Outcome.FAILURE, failed, time=None, domain=domain)
+
+
+def _domain_renewal(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+    renewal = _parse(payloads.DomainRenewal, data, "data")
+    domain = _required_domain(renewal.domain_name)
+    kept, _ = _kept(renewal.extras)
+    common: dict[str, Any] = {
+        "domain": domain,
+        "domain_id": renewal.domain_id,
+        "period_years": renewal.years,
+        "user": _user(renewal.user_id, renewal.user_email),
+        "message": renewal.message,
+        "error": _error(renewal.error),
+    }
+    if kind is _Kind.DOMAIN_RENEWAL_SUCCESS:
+        renewed = DomainRenewed(**common, expires_at=_utc(renewal.expire_on), provider_fields=kept)
+        return context.event(EventType.DOMAIN_RENEWED, Outcome.SUCCESS, renewed, time=None, domain=domain)
+    expiry = {"expireOn": data["expireOn"]} if "expireOn" in data else {}
+    failed = DomainRenewalFailed(**common, provider_fields={**expiry, **kept})
+    return context.event(EventType.DOMAIN_RENEWAL_FAILED, Outcome.FAILURE, failed, time=None, domain=domain)
+
+
+def _mailbox_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+    order = _parse(payloads.MailboxOrder, data, "data")
+    domain = _required_domain(order.domain_name)
+    kept, _ = _kept(order.extras)
+    common: dict[str, Any] = {
+        "domain": domain,
+        "domain_id": order.domain_id,
+        "user": _user(order.user_id, order.user_email),
+        "order_id": order.order_id,
+        "subscription_id": order.subscription_id,
+        "workspace_type": order.workspace_type,
+        "quantity": order.quantity,
+        "price": order.price,
+        "message": order.message,
+        "error": _error(order.error),
+    }
+    time = _utc(order.creation_time)
+    if kind is _Kind.MAILBOX_ORDER_SUCCESS:
+        succeeded = MailboxOrderSucceeded(
+            **common, created_at=time, expires_at=_utc(order.expiry_date), provider_fields=kept
+        )
+        return context.event(EventType.MAILBOX_ORDER_SUCCEEDED, Outcome.SUCCESS, succeeded, time=time, domain=domain)
+    times = {key: data[key] for key in ("creationTime", "expiryDate") if key in data}
+    failed = MailboxOrderFailed(**common, provider_fields={**times, **kept})
+    return context.event(EventType.MAILBOX_ORDER_FAILED, Outcome.FAILURE, failed, time=None, domain=domain)
+
+
+def _mailbox(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+    mailbox = _parse(payloads.Mailbox, data, "data")
+    domain = _required_domain(mailbox.domain_name, email=mailbox.email)
+    kept, withheld = _kept(mailbox.extras)
+    created = kind is _Kind.MAILBOX_CREATED
+    model = MailboxCreated if created else MailboxUpdated
+    event_data = model(
+        domain=domain,
+        domain_id=mailbox.domain_id,
+        mailbox_id=mailbox.mailbox_id,
+        email=mailbox.email,
+        first_name=mailbox.first_name,
+        last_name=mailbox.last_name,
+        profile_picture=mailbox.profile_picture,
+        user=_user(mailbox.user_id, mailbox.user_email),
+        subscription_id=mailbox.subscription_id,
+        workspace_type=mailbox.workspace_type,
+        is_admin=mailbox.is_admin,
+        created_at=_utc(mailbox.creation_time),
+        updated_at=_utc(mailbox.updated_time),
+        credentials_withheld=withheld,
+        message=mailbox.message,
+        error=_error(mailbox.error),
+        provider_fields=kept,
+    )
+    time = _utc(mailbox.creation_time) if created else _utc(mailbox.updated_time)
+    event_type = EventType.MAILBOX_CREATED if created else EventType.MAILBOX_UPDATED
+    return context.event(event_type, Outcome.SUCCESS, event_data, time=time, domain=domain)
+
+
+_SUBSCRIPTION: Final = {
+    _Kind.SUBSCRIPTION_RENEWING: (EventType.SUBSCRIPTION_RENEWING, Outcome.NOTIFICATION, SubscriptionRenewing),
+    _Kind.SUBSCRIPTION_RENEWAL_SUCCESS: (EventType.SUBSCRIPTION_RENEWED, Outcome.SUCCESS, SubscriptionRenewed),
+    _Kind.SUBSCRIPTION_RENEWAL_FAILED: (
+        EventType.SUBSCRIPTION_RENEWAL_FAILED,
+        Outcome.FAILURE,
+        SubscriptionRenewalFailed,
+    ),
+}
+
+
+def _subscription(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+    subscription = _parse(payloads.Subscription, data, "data")
+    domain = _required_domain(subscription.domain_name)
+    kept, _ = _kept(subscription.extras)
+    event_type, outcome, model = _SUBSCRIPTION[kind]
+    event_data = model(
+        domain=domain,
+        domain_id=subscription.domain_id,
+        subscription_id=subscription.subscription_id,
+        user=_user(subscription.user_id, subscription.user_email),
+        workspace_type=subscription.workspace_type,
+        quantity=subscription.quantity,
+        period_start=_utc(subscription.period_start),
+        period_end=_utc(subscription.period_end),
+        auto_renew=subscription.auto_renew,
+        description=subscription.description,
+        subscription_status=subscription.subscription_status,
+        message=subscription.message,
+        error=_error(subscription.error),
+        provider_fields=kept,
+    )
+    # A successful renewal starts the new period: the best time the payload gives for when it happened.
+    time = _utc(subscription.period_start) if kind is _Kind.SUBSCRIPTION_RENEWAL_SUCCESS else None
+    return context.event(event_type, outcome, event_data, time=time, domain=domain)
+
+
+def _prewarmup(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+    order = _parse(payloads.PrewarmupOrder, data, "data")
+    kept, _ = _kept(order.extras)
+    mailboxes: list[PrewarmedMailbox] = []
+    detail_extras: list[JsonValue] = []
+    for details in order.mailbox_details:
+        extras, _ = _kept(details.extras)
+        detail_extras.append(extras)
+        detail_domain = _domain(details.domain)
+        for mailbox in details.mailboxes:
+            mailbox_extras, withheld = _kept(mailbox.extras)
+            mailboxes.append(
+                PrewarmedMailbox(
+                    domain=detail_domain or _domain(None, email=mailbox.email),
+                    subscription_id=details.subscription_id,
+                    mailbox_id=mailbox.mailbox_id,
+                    email=mailbox.email,
+                    first_name=mailbox.first_name,
+                    last_name=mailbox.last_name,
+                    profile_picture=mailbox.profile_picture,
+                    is_admin=mailbox.is_admin,
+                    warming_up_from=mailbox.warming_up_from,
+                    expires_at=_utc(mailbox.expiry_date),
+                    credentials_withheld=withheld,
+                    provider_fields=mailbox_extras,
+                )
+            )
+    if any(detail_extras):
+        kept = {**kept, "mailboxDetails": detail_extras}
+    succeeded = kind is _Kind.PREWARMUP_ORDER_SUCCESS
+    model = PrewarmupOrderSucceeded if succeeded else PrewarmupOrderFailed
+    event_data = model(
+        order_id=order.order_id,
+        user=_user(order.user_id, order.user_email),
+        service_provider=order.service_provider,
+        mailboxes=mailboxes,
+        message=order.message,
+        error=_error(order.error),
+        provider_fields=kept,
+    )
+    event_type = EventType.PREWARMUP_ORDER_SUCCEEDED if succeeded else EventType.PREWARMUP_ORDER_FAILED
+    outcome = Outcome.SUCCESS if succeeded else Outcome.FAILURE
+    return context.event(event_type, outcome, event_data, time=None, fallback_key=order.order_id)
+
+
+_HANDLERS: Final = {
+    _Kind.DOMAIN_ORDER_SUCCESS: _domain_order,
+    _Kind.DOMAIN_ORDER_FAILED: _domain_order,
+    _Kind.DOMAIN_RENEWAL_SUCCESS: _domain_renewal,
+    _Kind.DOMAIN_RENEWAL_FAILED: _domain_renewal,
+    _Kind.MAILBOX_ORDER_SUCCESS: _mailbox_order,
+    _Kind.MAILBOX_ORDER_FAILED: _mailbox_order,
+    _Kind.MAILBOX_CREATED: _mailbox,
+    _Kind.MAILBOX_UPDATED: _mailbox,
+    _Kind.SUBSCRIPTION_RENEWING: _subscription,
+    _Kind.SUBSCRIPTION_RENEWAL_SUCCESS: _subscription,
+    _Kind.SUBSCRIPTION_RENEWAL_FAILED: _subscription,
+    _Kind.PREWARMUP_ORDER_SUCCESS: _prewarmup,
+    _Kind.PREWARMUP_ORDER_FAILED: _prewarmup,
+}
