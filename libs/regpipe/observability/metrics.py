@@ -6,6 +6,8 @@ from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "EMPTY_MAPPINGS",
+    "IMAP_MESSAGES",
+    "IMAP_SESSION_ERRORS",
     "INGEST_PUBLISHED",
     "INGEST_PUBLISH_FAILED",
     "INGEST_REJECTED",
@@ -30,6 +32,14 @@ INGEST_PUBLISH_FAILED = Counter(
 )
 INGEST_REJECTED = Counter(
     "regpipe_ingest_rejected_total", "Requests or messages refused at ingest", ["source", "transport", "reason"]
+)
+IMAP_MESSAGES = Counter(
+    "regpipe_imap_messages_total",
+    "E-mails the IMAP parser handled: published (of which unextractable: no event JSON found) or ignored",
+    ["account", "outcome"],
+)
+IMAP_SESSION_ERRORS = Counter(
+    "regpipe_imap_session_errors_total", "IMAP sessions ended by an error and reopened", ["account", "error"]
 )
 POLL_ACKED = Counter("regpipe_poll_acked_total", "Provider events acknowledged to the provider", ["source"])
 POLL_ERRORS = Counter("regpipe_poll_errors_total", "Provider API calls that failed", ["source", "kind"])
