@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from regpipe.contract.events.base import DomainName, EventData, known_values
+from regpipe.contract.events.base import DomainName, EventData, known_values, pii
 
 __all__ = ["AccountBalanceLow", "AccountMessage"]
 
@@ -36,3 +36,6 @@ class AccountMessage(EventData):
     status: str | None = Field(default=None, description="The message's new status, if the provider names one.")
     domain: DomainName | None = Field(default=None, description="The domain the message is about, if any.")
     operation: str | None = Field(default=None, description="The provider operation, lower case (OpusDNS type).")
+    recipient: str | None = pii(
+        default=None, description="Who the message was sent to, an e-mail address (OpenSRS `to_address`)."
+    )
