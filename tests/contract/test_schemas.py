@@ -4,6 +4,7 @@ compatible with them."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -36,6 +37,32 @@ def test_personal_data_is_marked_in_the_committed_schemas() -> None:
     verification = (_COMMITTED / "domain.verification.status_changed.json").read_text()
     assert '"x-pii": true' in registered
     assert verification.count('"x-pii": true') == 2
+
+
+_PERSONAL = {"email", "name", "first_name", "last_name", "profile_picture", "auth_info_delivered_to"}
+
+
+def _properties(node: Any) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        for name, prop in node.get("properties", {}).items():
+            found.append((name, prop))
+        for value in node.values():
+            found.extend(_properties(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_properties(value))
+    return found
+
+
+def test_every_personal_data_field_of_every_schema_is_marked() -> None:
+    checked = 0
+    for name, schema in generate().items():
+        for prop_name, prop in _properties(schema):
+            if prop_name in _PERSONAL and name != "index.json":
+                assert prop.get("x-pii") is True, f"{name}: {prop_name} holds personal data but is not marked"
+                checked += 1
+    assert checked >= 20
 
 
 def test_a_removed_field_in_a_model_is_reported(tmp_path: Path) -> None:
