@@ -22,7 +22,7 @@ from regpipe.replay.groups import (
     describe_group,
     plan_reset,
 )
-from regpipe.replay.ranges import PartitionRange, RangeSpec, read_ranges, resolve_ranges, topic_reader
+from regpipe.replay.ranges import PartitionRange, RangeSpec, TopicReader
 from regpipe.replay.remap import RemapReport, RemapTopics, redrive_quarantine, renormalize
 
 __all__ = [
@@ -37,14 +37,12 @@ __all__ = [
     "ReplayError",
     "ResetPlan",
     "ResetTarget",
+    "TopicReader",
     "Whence",
     "apply_reset",
     "committed_offsets",
     "describe_group",
     "plan_reset",
-    "read_ranges",
     "redrive_quarantine",
     "renormalize",
-    "resolve_ranges",
-    "topic_reader",
 ]

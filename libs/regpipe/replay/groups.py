@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from regpipe.replay.errors import ActiveGroupError, RangeError, ReplayError
-from regpipe.replay.ranges import RangeSpec, resolve_ranges, topic_reader
+from regpipe.replay.ranges import RangeSpec, TopicReader
 
 __all__ = [
     "GroupState",
@@ -126,22 +126,18 @@ async def plan_reset(
     """What resetting `group_id` on `topic` (one partition or all) to `target` would commit."""
     group = await describe_group(bootstrap_servers, group_id)
     committed = await committed_offsets(bootstrap_servers, group_id, topic)
-    reader = topic_reader(bootstrap_servers)
-    await reader.start()
-    try:
-        whole = await resolve_ranges(reader, topic, RangeSpec(partition=partition))
+    async with TopicReader(bootstrap_servers) as reader:
+        whole = await reader.resolve(topic, RangeSpec(partition=partition))
         if target.whence is Whence.OFFSET:
             if target.offset is None:
                 raise RangeError("an offset reset needs an offset")
-            chosen = await resolve_ranges(reader, topic, RangeSpec(partition=partition, from_offset=target.offset))
+            chosen = await reader.resolve(topic, RangeSpec(partition=partition, from_offset=target.offset))
         elif target.whence is Whence.TIME:
             if target.time is None:
                 raise RangeError("a time reset needs a time")
-            chosen = await resolve_ranges(reader, topic, RangeSpec(partition=partition, from_time=target.time))
+            chosen = await reader.resolve(topic, RangeSpec(partition=partition, from_time=target.time))
         else:
             chosen = whole
-    finally:
-        await reader.stop()
     rows = []
     for full, picked in zip(whole, chosen, strict=True):
         if target.whence is Whence.EARLIEST:

@@ -21,7 +21,7 @@ from regpipe.normalize.processor import UNKNOWN, Mapped, Processor, Result
 from regpipe.normalize.publish import Outgoing, publish_all
 from regpipe.normalize.quarantine import read_quarantine_record
 from regpipe.normalize.record import ConsumedRecord
-from regpipe.replay.ranges import PartitionRange, RangeSpec, read_ranges, resolve_ranges, topic_reader
+from regpipe.replay.ranges import PartitionRange, RangeSpec, TopicReader
 
 __all__ = ["RemapReport", "RemapTopics", "redrive_quarantine", "renormalize"]
 
@@ -120,37 +120,37 @@ async def _remap(
     timeout_s: float,
 ) -> RemapReport:
     report = RemapReport(dry_run=dry_run)
-    reader = topic_reader(bootstrap_servers)
     producer = None if dry_run else create_producer(bootstrap_servers, client_id="regpipe-replay")
-    await reader.start()
-    try:
+    async with TopicReader(bootstrap_servers) as reader:
         if producer is not None:
             await producer.start()
-        report.ranges = await resolve_ranges(reader, topic, spec)
-        async for batch in read_ranges(reader, topic, report.ranges, idle_timeout_s=timeout_s):
-            outgoing: list[Outgoing] = []
-            for record in batch:
-                report.read += 1
-                result, requarantine = step(record)
-                if result is None:
-                    report.skipped += 1
-                elif isinstance(result, Mapped):
-                    report.mapped += 1
-                    report.events += len(result.records)
-                    outgoing.extend(Outgoing(topics.normalized, r.key, r.value, r.headers) for r in result.records)
-                else:
-                    report.failed[result.reason.value] += 1
-                    if requarantine:
-                        report.requarantined += 1
-                        q = result.record
-                        outgoing.append(Outgoing(topics.quarantine, q.key, q.value, q.headers))
-            if producer is not None and outgoing:
-                report.published += await publish_all(producer, outgoing, timeout_s=timeout_s)
-    finally:
-        await reader.stop()
-        if producer is not None:
-            await producer.stop()
+        try:
+            report.ranges = await reader.resolve(topic, spec)
+            async for batch in reader.read(topic, report.ranges, idle_timeout_s=timeout_s):
+                outgoing = [out for record in batch for out in _outgoing(report, *step(record), topics)]
+                if producer is not None and outgoing:
+                    report.published += await publish_all(producer, outgoing, timeout_s=timeout_s)
+        finally:
+            if producer is not None:
+                await producer.stop()
     return report
+
+
+def _outgoing(report: RemapReport, result: Result | None, requarantine: bool, topics: RemapTopics) -> list[Outgoing]:
+    """Count one record's result and return what to publish for it."""
+    report.read += 1
+    if result is None:
+        report.skipped += 1
+        return []
+    if isinstance(result, Mapped):
+        report.mapped += 1
+        report.events += len(result.records)
+        return [Outgoing(topics.normalized, r.key, r.value, r.headers) for r in result.records]
+    report.failed[result.reason.value] += 1
+    if not requarantine:
+        return []
+    report.requarantined += 1
+    return [Outgoing(topics.quarantine, result.record.key, result.record.value, result.record.headers)]
 
 
 def _source_of(raw: ConsumedRecord) -> str:
