@@ -48,7 +48,10 @@ SortOrder = Literal["asc", "desc"]
 
 def _as_utc(value: datetime) -> datetime:
     # OpusDNS serialises times without a zone unless asked for RFC 3339; those times are UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 has no UTC equivalent
+        raise ValueError(f"time out of range in UTC: {value.isoformat()}") from exc
 
 
 #: A provider timestamp, zone-less meaning UTC, normalised to UTC.
