@@ -1,0 +1,221 @@
+"""Reads one mailbox over an open connection: publishes every notification's whole RFC 822 bytes as a raw record,
+and only once Kafka acknowledged it moves (or flags) the message out of the way; other mail is left or set aside.
+
+The mailbox is the state: a message still in the inbox (or not yet flagged) is not known to be on Kafka, so after
+a crash or restart it is simply read and published again (at-least-once; the deduplicator removes the copies).
+Nothing is ever deleted, and a notification whose event cannot be extracted is published all the same (the
+normalizer quarantines it with its reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from regpipe.contract.taxonomy import Source, Transport
+from regpipe.imap.config import MailboxPolicy, MarkMode
+from regpipe.imap.connection import ImapConnection
+from regpipe.ingest.publisher import RawPublisher
+from regpipe.kafka.errors import PublishError
+from regpipe.observability.logging import get_logger
+from regpipe.observability.metrics import IMAP_MESSAGES, INGEST_PUBLISH_FAILED, INGEST_PUBLISHED, INGEST_REJECTED
+
+__all__ = ["CONTENT_TYPE", "MailClassifier", "MailIdentity", "MailboxIngestor", "ScanReport"]
+
+_log = get_logger(__name__)
+
+#: The content type of the raw records: a whole e-mail.
+CONTENT_TYPE = "message/rfc822"
+_HEADER = "BODY.PEEK[HEADER]"
+_WHOLE = "BODY.PEEK[]"  # PEEK: reading must not mark the mail \Seen for the humans sharing the mailbox
+
+
+class MailIdentity(Protocol):
+    """What the raw record's headers say about one e-mail."""
+
+    @property
+    def provider_event_id(self) -> str | None: ...
+
+    @property
+    def provider_event_type(self) -> str | None: ...
+
+    @property
+    def extracted(self) -> bool: ...
+
+    @property
+    def problem(self) -> str | None: ...
+
+
+class MailClassifier(Protocol):
+    """The provider-specific part: which mail to publish, and under which event id and type."""
+
+    def wants(self, header: bytes) -> bool:
+        """True when the message with this header block is to be published."""
+        ...
+
+    def identify(self, message: bytes) -> MailIdentity:
+        """Event id and type of a wanted message; must not raise for odd content."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    """What one scan did."""
+
+    published: int = 0
+    ignored: int = 0
+
+    @property
+    def handled(self) -> int:
+        """Messages published or set aside."""
+        return self.published + self.ignored
+
+
+class MailboxIngestor:
+    """Scans and watches one mailbox; `run(connection)` returns only by raising (connection loss, publish failure).
+
+    `guard` is awaited before each batch and must raise to stop reading (the lease check).
+    """
+
+    def __init__(
+        self,
+        *,
+        policy: MailboxPolicy,
+        publisher: RawPublisher,
+        classifier: MailClassifier,
+        source: Source,
+        account: str,
+        guard: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._policy = policy
+        self._publisher = publisher
+        self._classifier = classifier
+        self._source = source
+        self._account = account
+        self._guard = guard
+        # Mail left in place because it is no notification: seen once per UIDVALIDITY, then skipped.
+        self._left_alone: set[int] = set()
+        self._uidvalidity: int | None = None
+
+    @property
+    def account(self) -> str:
+        """The mailbox user, as written in the raw records' `account` header."""
+        return self._account
+
+    async def prepare(self, connection: ImapConnection) -> None:
+        """Create the target folders if needed and SELECT the mailbox."""
+        if self._policy.mark is MarkMode.MOVE:
+            await connection.create_folder(self._policy.processed_folder)
+        if self._policy.ignored_folder is not None:
+            await connection.create_folder(self._policy.ignored_folder)
+        uidvalidity = await connection.select(self._policy.mailbox)
+        if uidvalidity != self._uidvalidity:
+            self._left_alone.clear()  # UIDs of another mailbox generation mean other messages
+            self._uidvalidity = uidvalidity
+
+    async def run(self, connection: ImapConnection, stop: asyncio.Event) -> None:
+        """Scan, then wait for news (IDLE, else polling) and scan again, until `stop`. Call `prepare` first.
+
+        Returns between batches once `stop` is set; raises on connection loss or when Kafka does not acknowledge.
+        """
+        idle = self._policy.use_idle and connection.has("IDLE")
+        _log.info("imap mailbox reading", account=self._account, mailbox=self._policy.mailbox, idle=idle)
+        while not stop.is_set():
+            announced = connection.exists_seen
+            report = await self.scan(connection, stop)
+            if report.handled or connection.exists_seen != announced:
+                continue  # mail may have arrived while scanning: look again before waiting
+            if idle:
+                await connection.wait_for_news(self._policy.idle_renew_s, stop)
+            else:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=self._policy.poll_interval_s)
+                except TimeoutError:
+                    continue
+
+    async def scan(self, connection: ImapConnection, stop: asyncio.Event | None = None) -> ScanReport:
+        """Handle every message currently waiting, in batches (stopping between two once `stop` is set)."""
+        criteria = ["UNDELETED"]
+        if self._policy.mark is MarkMode.FLAG:
+            criteria += ["UNKEYWORD", self._policy.processed_keyword]
+        waiting = [uid for uid in await connection.search(*criteria) if uid not in self._left_alone]
+        published = ignored = 0
+        size = self._policy.batch_size
+        for start in range(0, len(waiting), size):
+            if stop is not None and stop.is_set():
+                break
+            if self._guard is not None:
+                await self._guard()
+            batch_published, batch_ignored = await self._batch(connection, waiting[start : start + size])
+            published += batch_published
+            ignored += batch_ignored
+        if published or ignored:
+            _log.info("imap scan done", account=self._account, published=published, ignored=ignored)
+        return ScanReport(published=published, ignored=ignored)
+
+    async def _batch(self, connection: ImapConnection, uids: list[int]) -> tuple[int, int]:
+        headers = await connection.fetch(uids, _HEADER)
+        wanted = [uid for uid in uids if self._classifier.wants(headers.get(uid, b""))]
+        unwanted = [uid for uid in uids if uid not in set(wanted)]
+        if unwanted:
+            await self._set_aside(connection, unwanted)
+        if not wanted:
+            return 0, len(unwanted)
+        messages = await connection.fetch(wanted, _WHOLE)
+        present = [uid for uid in wanted if uid in messages]  # others were expunged meanwhile by someone else
+        outcomes = await asyncio.gather(*(self._publish(uid, messages[uid]) for uid in present), return_exceptions=True)
+        acknowledged = [uid for uid, outcome in zip(present, outcomes, strict=True) if outcome is None]
+        failures = [outcome for outcome in outcomes if outcome is not None]
+        if acknowledged:
+            await self._mark_processed(connection, acknowledged)
+        for failure in failures:
+            if not isinstance(failure, PublishError):
+                raise failure  # a bug, not weather: stop rather than go on
+        if failures:
+            assert isinstance(failures[0], PublishError)
+            raise failures[0]
+        return len(acknowledged), len(unwanted)
+
+    async def _publish(self, uid: int, message: bytes) -> None:
+        identity = self._classifier.identify(message)
+        try:
+            record = await self._publisher.publish(
+                message,
+                source=self._source,
+                transport=Transport.EMAIL,
+                content_type=CONTENT_TYPE,
+                provider_event_id=identity.provider_event_id,
+                provider_event_type=identity.provider_event_type,
+                account=self._account,
+            )
+        except PublishError:
+            INGEST_PUBLISH_FAILED.labels(self._source.value, Transport.EMAIL.value).inc()
+            raise
+        INGEST_PUBLISHED.labels(self._source.value, Transport.EMAIL.value).inc()
+        IMAP_MESSAGES.labels(self._account, "published").inc()
+        if not identity.extracted:
+            IMAP_MESSAGES.labels(self._account, "unextractable").inc()
+            _log.warning(
+                "imap notification published without a readable event; the normalizer will quarantine it",
+                account=self._account,
+                uid=uid,
+                provider_event_id=identity.provider_event_id,
+                problem=identity.problem,
+                key=record.key,
+            )
+
+    async def _mark_processed(self, connection: ImapConnection, uids: list[int]) -> None:
+        if self._policy.mark is MarkMode.MOVE:
+            await connection.move(uids, self._policy.processed_folder)
+        else:
+            await connection.add_flags(uids, self._policy.processed_keyword)
+
+    async def _set_aside(self, connection: ImapConnection, uids: list[int]) -> None:
+        IMAP_MESSAGES.labels(self._account, "ignored").inc(len(uids))
+        INGEST_REJECTED.labels(self._source.value, Transport.EMAIL.value, "not_a_notification").inc(len(uids))
+        if self._policy.ignored_folder is not None:
+            await connection.move(uids, self._policy.ignored_folder)
+        else:
+            self._left_alone.update(uids)
