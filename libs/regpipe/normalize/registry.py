@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from regpipe.contract.taxonomy import Source
+from regpipe.providers.coldmail import mapping as coldmail
 from regpipe.providers.mapper import MapFunction
 
 __all__ = ["Mapper", "MapperRegistry", "default_mappers"]
@@ -31,5 +32,7 @@ MapperRegistry = Mapping[Source, Mapper]
 
 def default_mappers() -> MapperRegistry:
     """The mappers of every provider whose mapping has landed."""
-    mappers: list[Mapper] = []
+    mappers = [
+        Mapper(Source.COLDMAIL, coldmail.MAPPER_VERSION, coldmail.map_record),
+    ]
     return MappingProxyType({mapper.source: mapper for mapper in mappers})
