@@ -39,7 +39,7 @@ def test_personal_data_is_marked_in_the_committed_schemas() -> None:
     assert verification.count('"x-pii": true') == 2
 
 
-_PERSONAL = {"email", "name", "first_name", "last_name", "profile_picture", "auth_info_delivered_to"}
+_PERSONAL = {"email", "name", "first_name", "last_name", "profile_picture", "auth_info_delivered_to", "recipient"}
 
 
 def _properties(node: Any) -> list[tuple[str, dict[str, Any]]]:

@@ -292,6 +292,21 @@ def test_unmappable_input_raises_mapping_error_with_reason(document: Any, reason
     assert raised.value.reason is reason
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"event": "domain.renewal.success", "data": {"domainName": "a.com", '
+        b'"expireOn": "0001-01-01T00:00:00+01:00"}}',
+        b'{"event": "mailbox.created", "data": {"email": "a@a.com", "x": ' + b"[" * 900 + b"]" * 900 + b"}}",
+    ],
+    ids=["time-before-year-1-in-utc", "deeply-nested"],
+)
+def test_edge_values_are_schema_violations(body: bytes) -> None:
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw(body))
+    assert raised.value.reason is QuarantineReason.SCHEMA_VIOLATION
+
+
 def test_error_messages_do_not_echo_passwords() -> None:
     document = {"event": "mailbox.created", "data": {"email": "a@a.com", "password": "hunter2-secret", "isAdmin": "x"}}
     with pytest.raises(MappingError) as raised:

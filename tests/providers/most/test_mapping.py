@@ -341,6 +341,14 @@ def test_unknown_fields_are_kept_at_every_level() -> None:
         (_envelope("balance.low", {"balance": "lots"}), QuarantineReason.SCHEMA_VIOLATION),
         (_envelope("orders.completed", {"orders": []}), QuarantineReason.SCHEMA_VIOLATION),
         (_envelope("domain.expiring", "not an object"), QuarantineReason.SCHEMA_VIOLATION),
+        (
+            _envelope("domain.expiring", {"domain": "a.com", "expiresAt": "0001-01-01T00:00:00+01:00"}),
+            QuarantineReason.SCHEMA_VIOLATION,
+        ),
+        (
+            b'{"type": "domain.expiring", "data": {"domain": "a.com", "x": ' + b"[" * 900 + b"]" * 900 + b"}}",
+            QuarantineReason.SCHEMA_VIOLATION,
+        ),
     ],
 )
 def test_unmappable_input_raises_mapping_error_with_reason(document: Any, reason: QuarantineReason) -> None:

@@ -128,7 +128,11 @@ def _parse(model: type[_Model], value: JsonValue, what: str) -> _Model:
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:
+        # e.g. 0001-01-01T00:00:00+01:00: valid ISO 8601, but before year 1 in UTC.
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"time out of range: {value.isoformat()}") from exc
 
 
 def _domain(value: str | None, *, email: str | None = None) -> str | None:

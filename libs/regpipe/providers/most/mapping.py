@@ -1,0 +1,440 @@
+"""Pure mapping of one Most webhook (raw record) to canonical events, following docs/taxonomy.md.
+
+`task.completed` yields the task event plus one per-domain event per result item; order-batch events yield the
+batch event plus one `order.status_changed` per order (and, for `orders.registered`, one `domain.registered` or
+`domain.registration_failed` per order). EPP auth codes (`authInfo`) never leave this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+
+import orjson
+from pydantic import BaseModel, JsonValue, ValidationError
+
+from regpipe.contract.envelope import CanonicalEvent
+from regpipe.contract.errors import InvalidDomainNameError
+from regpipe.contract.events import (
+    AccountBalanceLow,
+    BatchOrder,
+    DomainAuthInfoFailed,
+    DomainAuthInfoRetrieved,
+    DomainBlocked,
+    DomainComplaintReceived,
+    DomainDeleting,
+    DomainExpiring,
+    DomainNameserversUpdated,
+    DomainNameserversUpdateFailed,
+    DomainRegistered,
+    DomainRegistrationFailed,
+    DomainRenewalFailed,
+    DomainRenewed,
+    EventData,
+    OrderBatchCompleted,
+    OrderBatchRegistered,
+    OrderStatusChanged,
+    ProviderError,
+    TaskCompleted,
+    TaskItem,
+)
+from regpipe.contract.events.base import withhold_secrets
+from regpipe.contract.ids import content_fingerprint
+from regpipe.contract.names import normalize_domain
+from regpipe.contract.taxonomy import EventType, Outcome
+from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput, build_event
+from regpipe.providers.most import payloads
+
+__all__ = ["MAPPER_VERSION", "map_record"]
+
+MAPPER_VERSION: Final = "most/1.0.0"
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+_TASK_OUTCOMES: Final = {"COMPLETED": Outcome.SUCCESS, "PARTIAL": Outcome.FAILURE, "FAILED": Outcome.FAILURE}
+_ORDER_OUTCOMES: Final = {"COMPLETED": Outcome.SUCCESS, "FAILED": Outcome.FAILURE}
+# Orders in these states have cleared stage 1 (registration) when `orders.registered` fires.
+_REGISTERED_STATES: Final = frozenset({"REGISTERED", "SETTING_NS", "COMPLETED"})
+
+
+def map_record(raw: RawInput) -> list[CanonicalEvent]:
+    """Map one Most webhook body to its canonical events; raise `MappingError` when it cannot be mapped."""
+    document = _decode(raw.body)
+    envelope = _parse(payloads.MostEnvelope, document, "envelope")
+    try:
+        kind = payloads.MostEventType(envelope.type)
+    except ValueError:
+        raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, f"unknown Most event type {envelope.type!r}") from None
+    envelope_extras, _ = withhold_secrets(envelope.extras)
+    context = _Context(
+        raw=raw,
+        event_id=envelope.id or content_fingerprint(raw.body),
+        event_type=envelope.type,
+        time=_utc(envelope.created_at),
+        envelope_extras={"envelope": envelope_extras} if envelope_extras else {},
+        data=envelope.data,
+    )
+    try:
+        return _HANDLERS[kind](context)
+    except ValidationError as exc:
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, _describe(exc)) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    raw: RawInput
+    event_id: str
+    event_type: str
+    time: datetime | None
+    envelope_extras: dict[str, JsonValue]
+    data: dict[str, JsonValue]
+
+    def event(
+        self,
+        type: EventType,
+        outcome: Outcome,
+        data: EventData,
+        *,
+        domain: str | None = None,
+        fallback_key: str | None = None,
+        item_index: int | None = None,
+        time: datetime | None = None,
+    ) -> CanonicalEvent:
+        return build_event(
+            self.raw,
+            type=type,
+            outcome=outcome,
+            provider_event_id=self.event_id,
+            provider_event_type=self.event_type,
+            time=time or self.time,
+            data=data,
+            mapper_version=MAPPER_VERSION,
+            domain=domain,
+            fallback_key=fallback_key,
+            item_index=item_index,
+            extra_fields=self.envelope_extras,
+        )
+
+
+def _decode(body: bytes) -> JsonValue:
+    try:
+        document: JsonValue = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MappingError(QuarantineReason.INVALID_JSON, f"body is not JSON: {exc}") from exc
+    return document
+
+
+def _describe(exc: ValidationError) -> str:
+    # Never the input values: they may hold secrets (auth codes, passwords) and end up in logs and quarantine.
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or '$'}: {error['msg']}"
+        for error in exc.errors(include_url=False, include_input=False, include_context=False)
+    )
+
+
+def _parse(model: type[_Model], value: JsonValue, what: str) -> _Model:
+    if not isinstance(value, dict):
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{what}: expected an object")
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{what}: {_describe(exc)}") from exc
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:
+        # e.g. 0001-01-01T00:00:00+01:00: valid ISO 8601, but before year 1 in UTC.
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"time out of range: {value.isoformat()}") from exc
+
+
+def _domain(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalize_domain(value)
+    except InvalidDomainNameError as exc:
+        raise MappingError(QuarantineReason.INVALID_DOMAIN, str(exc)) from exc
+
+
+def _error(value: payloads.ErrorValue | None) -> ProviderError | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return ProviderError(detail=value)
+    code = value.get("code", value.get("error_code"))
+    detail = value.get("message", value.get("detail", value.get("error")))
+    return ProviderError(
+        code=None if code is None else str(code),
+        detail=None if detail is None else str(detail),
+    )
+
+
+def _kept(*sources: dict[str, Any]) -> dict[str, JsonValue]:
+    merged: dict[str, Any] = {}
+    for source in sources:
+        merged.update(source)
+    cleaned, _ = withhold_secrets(merged)
+    return dict(cleaned)
+
+
+def _task(context: _Context) -> list[CanonicalEvent]:
+    task = _parse(payloads.Task, context.data, "data")
+    time = _utc(task.completed_at) or context.time
+    items: list[TaskItem] = []
+    fanned: list[CanonicalEvent] = []
+    for index, item in enumerate(task.result):
+        domain = _domain(item.domain)
+        item_data, data_secret = withhold_secrets(item.data or {})
+        item_extras, extra_secret = withhold_secrets(item.extras)
+        error = _error(item.error)
+        items.append(
+            TaskItem(
+                domain=domain,
+                ok=item.ok,
+                data=item_data,
+                error=error,
+                secret_withheld=data_secret or extra_secret,
+                provider_fields=item_extras,
+            )
+        )
+        if domain is not None:
+            fanned.extend(_task_item_events(context, task, index, domain, item.ok, item_data, item_extras, error, time))
+    status = task.status.upper()
+    data = TaskCompleted(
+        task_id=task.task_id,
+        task_type=task.type,
+        status=task.status,
+        created_at=_utc(task.created_at),
+        completed_at=_utc(task.completed_at),
+        items=items,
+        succeeded_count=sum(1 for item in items if item.ok),
+        failed_count=sum(1 for item in items if not item.ok),
+        provider_fields=_kept(task.extras),
+    )
+    outcome = _TASK_OUTCOMES.get(status, Outcome.NOTIFICATION)
+    summary = context.event(EventType.TASK_COMPLETED, outcome, data, fallback_key=task.task_id, time=time)
+    return [summary, *fanned]
+
+
+def _task_item_events(
+    context: _Context,
+    task: payloads.Task,
+    index: int,
+    domain: str,
+    ok: bool,
+    item_data: dict[str, JsonValue],
+    item_extras: dict[str, JsonValue],
+    error: ProviderError | None,
+    time: datetime | None,
+) -> list[CanonicalEvent]:
+    common: dict[str, Any] = {"domain": domain, "task_id": task.task_id, "item_index": index, "error": error}
+    outcome = Outcome.SUCCESS if ok else Outcome.FAILURE
+    data: EventData
+    if task.type == payloads.TaskType.RENEW:
+        renew = _parse(payloads.RenewResult, item_data, f"data.result[{index}].data")
+        kept = _kept(renew.extras, item_extras)
+        if ok:
+            expiry = _utc(renew.new_expiry)
+            data = DomainRenewed(**common, expires_at=expiry, period_years=renew.term, provider_fields=kept)
+            event_type = EventType.DOMAIN_RENEWED
+        else:
+            kept = _kept({"newExpiry": item_data["newExpiry"]} if "newExpiry" in item_data else {}, kept)
+            data = DomainRenewalFailed(**common, period_years=renew.term, provider_fields=kept)
+            event_type = EventType.DOMAIN_RENEWAL_FAILED
+    elif task.type == payloads.TaskType.SET_NAMESERVERS:
+        ns_result = _parse(payloads.NameserversResult, item_data, f"data.result[{index}].data")
+        nameservers = [name.strip().rstrip(".").lower() for name in ns_result.nameservers]
+        kept = _kept(ns_result.extras, item_extras)
+        model = DomainNameserversUpdated if ok else DomainNameserversUpdateFailed
+        data = model(**common, nameservers=nameservers, provider_fields=kept)
+        event_type = EventType.DOMAIN_NAMESERVERS_UPDATED if ok else EventType.DOMAIN_NAMESERVERS_UPDATE_FAILED
+    elif task.type == payloads.TaskType.GET_AUTH_INFO:
+        # item_data has had `authInfo` removed already; only the recipient is published.
+        result = _parse(payloads.AuthInfoResult, item_data, f"data.result[{index}].data")
+        kept = _kept(result.extras, item_extras)
+        if ok:
+            data = DomainAuthInfoRetrieved(**common, auth_info_delivered_to=result.recipient, provider_fields=kept)
+            event_type = EventType.DOMAIN_AUTH_INFO_RETRIEVED
+        else:
+            recipient = {"recipient": result.recipient} if result.recipient is not None else {}
+            data = DomainAuthInfoFailed(**common, provider_fields=_kept(recipient, kept))
+            event_type = EventType.DOMAIN_AUTH_INFO_FAILED
+    else:
+        # A task type Most adds later: its items stay in task.completed; no per-domain meaning to guess.
+        return []
+    return [context.event(event_type, outcome, data, domain=domain, item_index=index, time=time)]
+
+
+def _batch(context: _Context, registered_stage: bool) -> list[CanonicalEvent]:
+    batch = _parse(payloads.OrderBatch, context.data, "data")
+    orders: list[BatchOrder] = []
+    per_order: list[CanonicalEvent] = []
+    for index, order in enumerate(batch.orders):
+        domain = _domain(order.domain)
+        status = (order.status or "").upper()
+        error = _error(order.error)
+        extras = _kept(order.extras)
+        orders.append(
+            BatchOrder(order_id=order.order_id, domain=domain, status=order.status, error=error, provider_fields=extras)
+        )
+        if order.order_id is None:
+            continue
+        change = OrderStatusChanged(
+            order_id=order.order_id,
+            domain=domain,
+            order_status=order.status,
+            batch_id=batch.batch_id,
+            item_index=index,
+            error=error,
+            provider_fields=extras,
+        )
+        outcome = _ORDER_OUTCOMES.get(status, Outcome.NOTIFICATION)
+        per_order.append(
+            context.event(
+                EventType.ORDER_STATUS_CHANGED,
+                outcome,
+                change,
+                domain=domain,
+                fallback_key=order.order_id,
+                item_index=index,
+            )
+        )
+        if registered_stage and domain is not None:
+            per_order.extend(_registration(context, batch.batch_id, index, order.order_id, domain, status, error))
+    failed = (
+        batch.failed if batch.failed is not None else sum(1 for o in orders if (o.status or "").upper() == "FAILED")
+    )
+    model = OrderBatchRegistered if registered_stage else OrderBatchCompleted
+    data = model(
+        batch_id=batch.batch_id,
+        orders=orders,
+        registered_count=batch.registered,
+        failed_count=batch.failed,
+        completed_count=batch.completed,
+        provider_fields=_kept(batch.extras),
+    )
+    event_type = EventType.ORDER_BATCH_REGISTERED if registered_stage else EventType.ORDER_BATCH_COMPLETED
+    outcome = Outcome.SUCCESS if failed == 0 else Outcome.FAILURE
+    return [context.event(event_type, outcome, data, fallback_key=batch.batch_id), *per_order]
+
+
+def _registration(
+    context: _Context,
+    batch_id: str,
+    index: int,
+    order_id: str,
+    domain: str,
+    status: str,
+    error: ProviderError | None,
+) -> list[CanonicalEvent]:
+    batch_ref: dict[str, JsonValue] = {"batchId": batch_id}
+    if status in _REGISTERED_STATES:
+        registered = DomainRegistered(domain=domain, order_id=order_id, provider_fields=batch_ref)
+        return [
+            context.event(EventType.DOMAIN_REGISTERED, Outcome.SUCCESS, registered, domain=domain, item_index=index)
+        ]
+    if status == "FAILED":
+        failed = DomainRegistrationFailed(domain=domain, order_id=order_id, error=error, provider_fields=batch_ref)
+        return [
+            context.event(
+                EventType.DOMAIN_REGISTRATION_FAILED, Outcome.FAILURE, failed, domain=domain, item_index=index
+            )
+        ]
+    return []
+
+
+def _orders_registered(context: _Context) -> list[CanonicalEvent]:
+    return _batch(context, registered_stage=True)
+
+
+def _orders_completed(context: _Context) -> list[CanonicalEvent]:
+    return _batch(context, registered_stage=False)
+
+
+def _expiring(context: _Context) -> list[CanonicalEvent]:
+    notice = _parse(payloads.DomainExpiring, context.data, "data")
+    domain = _domain(notice.domain)
+    data = DomainExpiring(
+        domain=domain,
+        domain_id=notice.domain_id,
+        checkpoint=notice.checkpoint,
+        days_left=notice.days_left,
+        expires_at=_utc(notice.expires_at),
+        provider_fields=_kept(notice.extras),
+    )
+    return [context.event(EventType.DOMAIN_EXPIRING, Outcome.NOTIFICATION, data, domain=domain)]
+
+
+def _deleting(context: _Context) -> list[CanonicalEvent]:
+    notice = _parse(payloads.DomainDeleting, context.data, "data")
+    domain = _domain(notice.domain)
+    data = DomainDeleting(
+        domain=domain,
+        domain_id=notice.domain_id,
+        expires_at=_utc(notice.expires_at),
+        deletes_at=_utc(notice.delete_at),
+        provider_fields=_kept(notice.extras),
+    )
+    return [context.event(EventType.DOMAIN_DELETING, Outcome.NOTIFICATION, data, domain=domain)]
+
+
+def _blocked(context: _Context) -> list[CanonicalEvent]:
+    notice = _parse(payloads.DomainBlocked, context.data, "data")
+    domain = _domain(notice.domain)
+    data = DomainBlocked(
+        domain=domain,
+        domain_id=notice.domain_id,
+        reason=notice.reason,
+        blocked_by=notice.source,
+        registrar=notice.registrar,
+        provider_fields=_kept(notice.extras),
+    )
+    return [context.event(EventType.DOMAIN_BLOCKED, Outcome.NOTIFICATION, data, domain=domain)]
+
+
+def _complaint(context: _Context) -> list[CanonicalEvent]:
+    notice = _parse(payloads.DomainComplaint, context.data, "data")
+    domain = _domain(notice.domain)
+    data = DomainComplaintReceived(
+        domain=domain,
+        domain_id=notice.domain_id,
+        complaint_id=notice.complaint_id,
+        category=notice.category,
+        details=notice.details,
+        received_at=_utc(notice.received_at),
+        respond_by=_utc(notice.respond_by),
+        provider_fields=_kept(notice.extras),
+    )
+    return [context.event(EventType.DOMAIN_COMPLAINT_RECEIVED, Outcome.NOTIFICATION, data, domain=domain)]
+
+
+def _balance_low(context: _Context) -> list[CanonicalEvent]:
+    balance = _parse(payloads.BalanceLow, context.data, "data")
+    account = context.raw.headers.account
+    data = AccountBalanceLow(
+        account=account,
+        threshold=balance.threshold,
+        balance=balance.balance,
+        currency=balance.currency,
+        balance_source=balance.source,
+        provider_fields=_kept(balance.extras),
+    )
+    key = f"account:{account}" if account else None
+    return [context.event(EventType.ACCOUNT_BALANCE_LOW, Outcome.NOTIFICATION, data, fallback_key=key)]
+
+
+_HANDLERS: Final = {
+    payloads.MostEventType.TASK_COMPLETED: _task,
+    payloads.MostEventType.ORDERS_REGISTERED: _orders_registered,
+    payloads.MostEventType.ORDERS_COMPLETED: _orders_completed,
+    payloads.MostEventType.DOMAIN_EXPIRING: _expiring,
+    payloads.MostEventType.DOMAIN_DELETING: _deleting,
+    payloads.MostEventType.DOMAIN_BLOCKED: _blocked,
+    payloads.MostEventType.DOMAIN_COMPLAINT: _complaint,
+    payloads.MostEventType.BALANCE_LOW: _balance_low,
+}
