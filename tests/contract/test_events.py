@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from regpipe.contract.cloudevents import from_kafka_record, to_kafka_record
+from regpipe.contract.envelope import CanonicalEvent
 from regpipe.contract.events import (
     DATA_MODELS,
     DomainAuthInfoRetrieved,
@@ -13,7 +19,7 @@ from regpipe.contract.events import (
     EventData,
     OrderStatusChanged,
 )
-from regpipe.contract.taxonomy import EventType
+from regpipe.contract.taxonomy import EventType, Outcome, Source, Transport
 
 _SECRET_WORDS = ("password", "secret", "auth_code", "authinfo", "auth_info_code", "totp", "token")
 
@@ -84,3 +90,44 @@ def test_unknown_fields_are_refused_so_mappers_cannot_smuggle_them_in() -> None:
 def test_pii_fields_are_marked_in_the_schema() -> None:
     schema = DomainRegistered.model_json_schema()
     assert schema["$defs"]["User"]["properties"]["email"]["x-pii"] is True
+
+
+_MINIMAL = {
+    "domain": "example.com",
+    "order_id": "o-1",
+    "batch_id": "b-1",
+    "task_id": "t-1",
+    "task_type": "domain.renew",
+    "status": "COMPLETED",
+    "operation": "registration",
+}
+
+
+@pytest.mark.parametrize("event_type", list(EventType), ids=str)
+def test_every_model_round_trips_through_a_kafka_record(event_type: EventType) -> None:
+    model = DATA_MODELS[event_type]
+    data = model.model_validate({k: v for k, v in _MINIMAL.items() if k in model.model_fields})
+    data = data.model_copy(update={"provider_fields": {"extra": [1, "two", {"three": None}]}})
+    event = CanonicalEvent(
+        id=uuid.uuid4(),
+        source=Source.OPUSDNS,
+        type=event_type,
+        time=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        partition_key="example.com",
+        outcome=Outcome.NOTIFICATION,
+        provider_event_type="X",
+        transport=Transport.POLL,
+        mapper_version="test/0",
+        data=data,
+    )
+    record = to_kafka_record(event)
+    assert from_kafka_record(record.value, record.headers) == event
+
+
+def test_decimals_and_times_survive_the_round_trip_exactly() -> None:
+    data = DomainRegistered(
+        domain="example.com",
+        price=Decimal("15.88"),
+        registered_at=datetime(2024, 3, 8, 23, 59, 59, 123456, tzinfo=UTC),
+    )
+    assert DomainRegistered.model_validate_json(data.model_dump_json()) == data
