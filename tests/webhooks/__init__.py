@@ -1,0 +1,1 @@
+"""Tests of the webhook receiver library (`regpipe.webhooks`)."""
