@@ -1,5 +1,19 @@
-"""The deduplicator stage: from `registrar.normalized.v1` (may hold duplicates) to the public `registrar.events.v1`."""
+"""The deduplicator stage: from `registrar.normalized.v1` (may hold duplicates) to the public `registrar.events.v1`,
+each canonical id at most once, with Kafka transactions per input partition."""
 
-from regpipe.dedup.forwarder import ForwarderConfig, run_forwarder
+from regpipe.dedup.decision import Decision, SeenEntry, Verdict, decide
+from regpipe.dedup.errors import DedupError, DedupStageError
+from regpipe.dedup.fingerprint import fingerprint
+from regpipe.dedup.stage import DedupConfig, DedupStage
 
-__all__ = ["ForwarderConfig", "run_forwarder"]
+__all__ = [
+    "Decision",
+    "DedupConfig",
+    "DedupError",
+    "DedupStage",
+    "DedupStageError",
+    "SeenEntry",
+    "Verdict",
+    "decide",
+    "fingerprint",
+]

@@ -21,6 +21,7 @@ class Topic(StrEnum):
     NORMALIZED = "registrar.normalized.v1"
     EVENTS = "registrar.events.v1"
     QUARANTINE = "registrar.quarantine.v1"
+    DEDUP_STATE = "registrar.dedup.state.v1"
     DELIVERY_RETRY_1M = "registrar.delivery.retry.1m.v1"
     DELIVERY_RETRY_10M = "registrar.delivery.retry.10m.v1"
     DELIVERY_RETRY_1H = "registrar.delivery.retry.1h.v1"
@@ -53,6 +54,11 @@ TOPICS: Final[dict[Topic, TopicSpec]] = {
     Topic.NORMALIZED: TopicSpec(Topic.NORMALIZED, partitions=6, retention_ms=7 * _DAY_MS),
     Topic.EVENTS: TopicSpec(Topic.EVENTS, partitions=6, retention_ms=365 * _DAY_MS),
     Topic.QUARANTINE: TopicSpec(Topic.QUARANTINE, partitions=3, retention_ms=365 * _DAY_MS),
+    # The deduplicator's changelog: one entry per published id, partitioned like its input; compacted, and kept
+    # longer than raw so that re-normalizing any raw range never re-publishes an event.
+    Topic.DEDUP_STATE: TopicSpec(
+        Topic.DEDUP_STATE, partitions=6, retention_ms=400 * _DAY_MS, cleanup_policy="compact,delete"
+    ),
     Topic.DELIVERY_RETRY_1M: TopicSpec(Topic.DELIVERY_RETRY_1M, partitions=3, retention_ms=7 * _DAY_MS),
     Topic.DELIVERY_RETRY_10M: TopicSpec(Topic.DELIVERY_RETRY_10M, partitions=3, retention_ms=7 * _DAY_MS),
     Topic.DELIVERY_RETRY_1H: TopicSpec(Topic.DELIVERY_RETRY_1H, partitions=3, retention_ms=7 * _DAY_MS),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
+    "DEDUP_DECISIONS",
+    "DEDUP_INVALID",
+    "DEDUP_STATE_SIZE",
     "EMPTY_MAPPINGS",
     "IMAP_MESSAGES",
     "IMAP_SESSION_ERRORS",
@@ -70,3 +73,13 @@ STAGE_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 LEADER = Gauge("regpipe_leader", "1 while this replica holds the lease for an account", ["service", "account"])
+
+DEDUP_DECISIONS = Counter(
+    "regpipe_dedup_decisions_total",
+    "Deduplicator verdicts (publish, duplicate, collision, correction), committed",
+    ["verdict"],
+)
+DEDUP_INVALID = Counter(
+    "regpipe_dedup_invalid_total", "Records on the normalized topic that were not canonical events (quarantined)"
+)
+DEDUP_STATE_SIZE = Gauge("regpipe_dedup_state_ids", "Published ids remembered per input partition", ["partition"])

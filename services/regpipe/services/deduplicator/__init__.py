@@ -1,5 +1,7 @@
-"""Deduplicator service: reads `registrar.normalized.v1`, writes the public `registrar.events.v1`.
+"""Deduplicator service: reads `registrar.normalized.v1` (may hold duplicates), writes the public `registrar.events.v1`.
 
-Delivery guarantee today: at-least-once (a verified pass-through; offsets are committed only after the public
-topic acknowledged every record of a batch). Scales by running more replicas in the same consumer group.
+Delivery guarantee: effectively-once for read_committed consumers: each canonical id is published once, even when
+a replica is killed at any point, because every batch (events, state changelog, input offsets) is one Kafka
+transaction per input partition. Scales by running more replicas in the same consumer group (up to the input
+topic's partition count).
 """

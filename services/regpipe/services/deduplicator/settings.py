@@ -16,6 +16,9 @@ class DeduplicatorSettings(BaseSettings):
     dedup_group_id: str = "regpipe-deduplicator"
     dedup_input_topic: str = Topic.NORMALIZED.value
     dedup_output_topic: str = Topic.EVENTS.value
+    dedup_changelog_topic: str = Topic.DEDUP_STATE.value
+    dedup_quarantine_topic: str = Topic.QUARANTINE.value
+    dedup_transactional_id_prefix: str = "regpipe-deduplicator"
     dedup_batch_max: int = 500
     health_host: str = "0.0.0.0"  # noqa: S104  # probes reach the pod from outside
     health_port: int = 8082

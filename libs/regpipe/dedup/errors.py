@@ -1,0 +1,15 @@
+"""Errors of the deduplicator stage.
+
+DedupError
+└── DedupStageError    Kafka failed during a transaction: the batch is aborted, nothing of it is visible
+"""
+
+from __future__ import annotations
+
+
+class DedupError(Exception):
+    """Base of the deduplicator's errors."""
+
+
+class DedupStageError(DedupError):
+    """A transaction could not be committed; the stage stops and its batch is re-read by the next owner."""
