@@ -18,6 +18,8 @@ from regpipe.normalize.record import RawRecord
 from regpipe.normalize.registry import default_mappers
 from regpipe.providers.coldmail import simulator as coldmail_simulator
 from regpipe.providers.coldmail.payloads import ColdMailEventType
+from regpipe.providers.most import simulator as most_simulator
+from regpipe.providers.most.payloads import MostEventType, TaskType
 
 _PROCESSOR = Processor(default_mappers(), RawSealer({}, None))
 
@@ -37,7 +39,7 @@ def _raw(source: Source, body: bytes, event_id: str | None = None, event_type: s
 def test_every_registered_mapper_is_filed_under_its_own_source() -> None:
     mappers = default_mappers()
 
-    assert Source.COLDMAIL in mappers
+    assert {Source.MOST, Source.COLDMAIL, Source.OPUSDNS} <= set(mappers)
     assert all(source is mapper.source for source, mapper in mappers.items())
 
 
@@ -66,6 +68,17 @@ _ENVELOPES = st.fixed_dictionaries(
         "data": _JSON,
     }
 )
+
+
+@pytest.mark.parametrize("variant", most_simulator.VARIANTS, ids=lambda v: "-".join(str(x) for x in v if x))
+def test_simulated_most_webhooks_map(variant: tuple[MostEventType, TaskType | None, str | None]) -> None:
+    event_type, task_type, status = variant
+    webhook = most_simulator.build_event(random.Random(7), event_type, task_type=task_type, status=status)
+
+    result = _PROCESSOR.process(_raw(Source.MOST, webhook.body, webhook.event_id, webhook.event_type))
+
+    assert isinstance(result, Mapped), result
+    assert result.records
 
 
 @settings(max_examples=300, deadline=None)

@@ -13,6 +13,8 @@ from types import MappingProxyType
 from regpipe.contract.taxonomy import Source
 from regpipe.providers.coldmail import mapping as coldmail
 from regpipe.providers.mapper import MapFunction
+from regpipe.providers.most import mapping as most
+from regpipe.providers.opusdns import mapping as opusdns
 
 __all__ = ["Mapper", "MapperRegistry", "default_mappers"]
 
@@ -33,6 +35,8 @@ MapperRegistry = Mapping[Source, Mapper]
 def default_mappers() -> MapperRegistry:
     """The mappers of every provider whose mapping has landed."""
     mappers = [
+        Mapper(Source.MOST, most.MAPPER_VERSION, most.map_record),
         Mapper(Source.COLDMAIL, coldmail.MAPPER_VERSION, coldmail.map_record),
+        Mapper(Source.OPUSDNS, opusdns.MAPPER_VERSION, opusdns.map_record),
     ]
     return MappingProxyType({mapper.source: mapper for mapper in mappers})
