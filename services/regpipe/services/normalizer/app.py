@@ -1,0 +1,36 @@
+"""Wires the normalizer: the provider registry, the sealer, the stage, and the worker runtime."""
+
+from __future__ import annotations
+
+from regpipe.contract.sealing import RawSealer, parse_keyring
+from regpipe.normalize import MapperRegistry, NormalizerStage, Processor, StageConfig, default_mappers
+from regpipe.runtime import run_worker
+from regpipe.services.normalizer.settings import NormalizerSettings
+
+__all__ = ["SERVICE", "create_stage", "run"]
+
+SERVICE = "normalizer"
+
+
+def create_stage(settings: NormalizerSettings, mappers: MapperRegistry | None = None) -> NormalizerStage:
+    """The stage as configured; `mappers` defaults to every registered provider."""
+    sealer = RawSealer(parse_keyring(settings.raw_seal_keys.get_secret_value()), settings.raw_seal_active_key)
+    config = StageConfig(
+        group_id=settings.normalizer_group_id,
+        input_topic=settings.normalizer_input_topic,
+        output_topic=settings.normalizer_output_topic,
+        quarantine_topic=settings.normalizer_quarantine_topic,
+        batch_max=settings.normalizer_batch_max,
+        session_timeout_ms=settings.normalizer_session_timeout_ms,
+        client_id=f"regpipe-{SERVICE}",
+    )
+    processor = Processor(mappers if mappers is not None else default_mappers(), sealer)
+    return NormalizerStage(settings.kafka_bootstrap_servers, processor, config)
+
+
+async def run(settings: NormalizerSettings) -> None:
+    """Run the stage until SIGTERM/SIGINT."""
+    stage = create_stage(settings)
+    await run_worker(
+        SERVICE, stage.run, ready=stage.ready, health_host=settings.health_host, health_port=settings.health_port
+    )
