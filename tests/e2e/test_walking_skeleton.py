@@ -1,0 +1,84 @@
+"""End to end on the real broker: a signed Most `domain.expiring` webhook comes out as one canonical event on
+`registrar.events.v1`, through the real receiver, normalizer and deduplicator processes."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from regpipe.contract import EventType, Outcome, Source, Transport, from_kafka_record
+from regpipe.kafka import Topic, ensure_topics
+from regpipe.webhooks.auth import AuthScheme
+from regpipe.webhooks.sender import OutgoingWebhook, RetrySchedule, SenderAuth, WebhookSender
+from tests.e2e.pipeline import MOST_SECRET, Pipeline
+from tests.kafka_io import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+async def test_most_domain_expiring_webhook_becomes_one_canonical_event(kafka_bootstrap: str, tmp_path: Path) -> None:
+    await ensure_topics(kafka_bootstrap)
+    tag = uuid.uuid4().hex[:8]
+    domain = f"skeleton-{tag}.example"
+    event_id = f"evt_{tag}"
+    body = orjson.dumps(
+        {
+            "id": event_id,
+            "type": "domain.expiring",
+            "created_at": "2026-11-24T06:00:00Z",
+            "data": {"domain": domain.upper(), "checkpoint": 7, "daysLeft": 6.9, "expiresAt": "2026-12-01T06:00:00Z"},
+        }
+    )
+    pipeline = Pipeline(kafka_bootstrap, tmp_path, tag)
+    await pipeline.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            sender = WebhookSender(
+                f"{pipeline.url}/webhooks/most",
+                auth=SenderAuth(AuthScheme.STANDARD_WEBHOOKS, (MOST_SECRET,)),
+                schedule=RetrySchedule(delays_s=(0.0,)),
+                client=client,
+            )
+            webhook = OutgoingWebhook(event_id=event_id, event_type="domain.expiring", body=body)
+            # Sent twice, as a provider retry would: the public topic still gets one event.
+            first = await sender.send(webhook)
+            second = await sender.send(webhook)
+            assert [a.status for a in first.attempts] == [202]
+            assert [a.status for a in second.attempts] == [202]
+            unsigned = await client.post(f"{pipeline.url}/webhooks/most", content=body)
+            assert unsigned.status_code == 401
+
+        def ours(records: list[object]) -> list[object]:
+            return [r for r in records if getattr(r, "key", None) == domain.encode()]
+
+        events = []
+        for _ in range(60):
+            records = await read_topic(kafka_bootstrap, Topic.EVENTS.value, timeout_s=1, settle_s=0.5)
+            events = [from_kafka_record(r.value, list(r.headers)) for r in ours(records)]  # type: ignore[attr-defined]
+            if events:
+                break
+        # Give a wrongly doubled event time to show up before counting.
+        records = await read_topic(kafka_bootstrap, Topic.EVENTS.value, timeout_s=3, settle_s=2)
+        events = [from_kafka_record(r.value, list(r.headers)) for r in ours(records)]  # type: ignore[attr-defined]
+        raw = await read_topic(kafka_bootstrap, Topic.RAW.value, timeout_s=2, settle_s=1)
+    finally:
+        pipeline.stop()
+
+    raw_ours = [r for r in raw if r.key == f"most:{event_id}".encode()]
+    assert len(raw_ours) == 2  # both deliveries kept as received; the unsigned one never published
+    assert all(r.value == body for r in raw_ours)
+    assert len(events) == 1, events
+    event = events[0]
+    assert event.type is EventType.DOMAIN_EXPIRING
+    assert event.source is Source.MOST
+    assert event.outcome is Outcome.NOTIFICATION
+    assert event.transport is Transport.WEBHOOK
+    assert event.subject == domain
+    assert event.provider_event_id == event_id
+    assert event.data.model_dump()["checkpoint"] == 7
+    assert event.lineage is not None
+    assert event.lineage.topic == Topic.RAW.value
