@@ -1,1 +1,51 @@
-"""Adapter for the opensrs provider: payload models, mapping, authentication, client and simulator."""
+"""Adapter for OpenSRS event notifications: the OPS XML envelope, request signing, the async API client, the
+poller, the pure mapper, the notification e-mail reader, and simulators of both routes.
+
+Modules: `envelope` (XML codec), `signature`, `protocol` (EVENT POLL/ACK requests and replies), `payloads`,
+`client`, `poller` (poll -> publish -> ACK under a lease), `mapping`, `email`, `simulator` (the XML API),
+`mail_simulator`, `sample_events` (realistic events shared by both simulators).
+
+Errors (`errors`); `retriable` says whether the same call may succeed later:
+
+    OpenSRSError
+    ├── EnvelopeError             bytes that are not a well-formed OPS envelope (or a value XML cannot carry)
+    │   └── UnsafeXmlError        entity declarations / external references: refused, never expanded or fetched
+    ├── TransportError            no usable reply: connection error, timeout, HTTP error status, garbled reply
+    └── ReplyError                a REPLY with is_success 0 (retriable for 300, 310, 400, 405, 486)
+        └── AuthenticationError   401, 410, 415: credentials or allow-listed IP refused (never retriable)
+
+The mapper raises `regpipe.providers.mapper.MappingError` (quarantine reasons), never these.
+"""
+
+from regpipe.providers.opensrs.envelope import OpsValue, decode_envelope, encode_envelope
+from regpipe.providers.opensrs.errors import (
+    AuthenticationError,
+    EnvelopeError,
+    OpenSRSError,
+    ReplyError,
+    TransportError,
+    UnsafeXmlError,
+)
+from regpipe.providers.opensrs.mapping import MAPPER_VERSION, map_event_object, map_record
+from regpipe.providers.opensrs.payloads import KNOWN_EVENTS, OpenSRSEvent, Reply
+from regpipe.providers.opensrs.signature import sign, verify
+
+__all__ = [
+    "KNOWN_EVENTS",
+    "MAPPER_VERSION",
+    "AuthenticationError",
+    "EnvelopeError",
+    "OpenSRSError",
+    "OpenSRSEvent",
+    "OpsValue",
+    "Reply",
+    "ReplyError",
+    "TransportError",
+    "UnsafeXmlError",
+    "decode_envelope",
+    "encode_envelope",
+    "map_event_object",
+    "map_record",
+    "sign",
+    "verify",
+]
