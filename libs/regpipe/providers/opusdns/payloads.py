@@ -109,7 +109,7 @@ class EventError(_Payload):
     """`event_data.error` of a failure event; registry error codes are preserved when available."""
 
     code: str
-    detail: str
+    detail: str | None = None  # documented as required; an error without one is still an error worth keeping
 
 
 class DomainRenewalDetails(_Payload):

@@ -78,10 +78,17 @@ class PollerConfig:
     ack_concurrency: int = 4
     error_backoff_initial_s: float = 1.0
     error_backoff_max_s: float = 60.0
+    error_pause_s: float = 300.0  # after a non-retriable error (bad credentials, missing permission)
+    unready_after_failures: int = 3  # consecutive retriable failures before readiness reports the error
 
 
 class OpusDnsPoller:
-    """Polls one account while holding its lease; `run(stop)` until stopped or a non-retriable error."""
+    """Polls one account while holding its lease; `run(stop)` until stopped.
+
+    Retriable failures (Kafka not acknowledging, 429, 5xx, timeouts, a malformed page) back off exponentially;
+    a non-retriable one (401, 403, another 4xx) makes the replica unready and pauses it for `error_pause_s`,
+    since retrying at once cannot help and someone must fix the credentials.
+    """
 
     def __init__(self, client: OpusDnsClient, publisher: Publisher, lease: Lease, config: PollerConfig) -> None:
         if not 1 <= config.page_size <= 1000:
@@ -94,11 +101,11 @@ class OpusDnsPoller:
         self._previous_ids: tuple[str, ...] = ()
 
     def not_ready_reason(self) -> str | None:
-        """None while polling works (or this replica is standing by); else why the last poll failed."""
+        """None while polling works (or this replica is standing by); else why polling keeps failing."""
         return self._last_error
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set; raise the first non-retriable error (bad credentials, missing permission).
+        """Poll until `stop` is set.
 
         Stopping cancels whatever step is in flight. That is safe at every step: nothing is acknowledged before
         its page is on Kafka, so an abandoned step only means the page is read and published again.
@@ -126,13 +133,17 @@ class OpusDnsPoller:
             try:
                 ids = await self.poll_once()
             except (OpusDnsError, PublishError) as exc:
-                if not exc.retriable:
-                    self._last_error = f"{type(exc).__name__}: {exc}"
-                    raise
                 failures += 1
-                self._last_error = f"{type(exc).__name__}: {exc}"
+                error = f"{type(exc).__name__}: {exc}"
+                if not exc.retriable:
+                    self._last_error = error
+                    _log.error("poll failed, not retriable; pausing", account=config.account, error=error)
+                    await asyncio.sleep(config.error_pause_s)
+                    continue
+                if failures >= config.unready_after_failures:
+                    self._last_error = error
                 delay = _backoff_s(failures, config.error_backoff_initial_s, config.error_backoff_max_s)
-                _log.warning("poll failed; backing off", account=config.account, error=str(exc), delay_s=delay)
+                _log.warning("poll failed; backing off", account=config.account, error=error, delay_s=delay)
                 await asyncio.sleep(delay)
                 continue
             failures = 0
