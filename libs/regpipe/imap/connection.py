@@ -180,6 +180,13 @@ class ImapConnection:
         return capability in self._capabilities and capability not in self._config.ignore_capabilities
 
     @property
+    def tls_version(self) -> str | None:
+        """The TLS version protecting the connection (e.g. `TLSv1.3`); None when it is plain."""
+        transport = self._protocol.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        return None if ssl_object is None else str(ssl_object.version())
+
+    @property
     def exists_seen(self) -> int:
         """How many EXISTS announcements arrived so far: a change means new mail may have come in."""
         return self._protocol.exists_seen
@@ -235,7 +242,7 @@ class ImapConnection:
         while not queue.empty():  # announcements of an earlier IDLE: the caller has scanned since
             queue.get_nowait()
         # aioimaplib's own IDLE timer is pushed past ours, so that this method alone decides when IDLE ends.
-        idle = await self._call(self._client.idle_start(timeout=timeout_s + 60), "IDLE")
+        idle = await self._call(self._client.idle_start(timeout=timeout_s + 60), "IDLE", check=False)
         waiters = {asyncio.ensure_future(queue.get()), asyncio.ensure_future(self._lost.wait())}
         if stop is not None:
             waiters.add(asyncio.ensure_future(stop.wait()))

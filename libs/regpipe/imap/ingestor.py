@@ -121,7 +121,13 @@ class MailboxIngestor:
         Returns between batches once `stop` is set; raises on connection loss or when Kafka does not acknowledge.
         """
         idle = self._policy.use_idle and connection.has("IDLE")
-        _log.info("imap mailbox reading", account=self._account, mailbox=self._policy.mailbox, idle=idle)
+        _log.info(
+            "imap mailbox reading",
+            account=self._account,
+            mailbox=self._policy.mailbox,
+            idle=idle,
+            tls=connection.tls_version,
+        )
         while not stop.is_set():
             announced = connection.exists_seen
             report = await self.scan(connection, stop)
