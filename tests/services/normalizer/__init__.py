@@ -1,0 +1,1 @@
+"""Tests of the normalizer service, run as real processes."""
