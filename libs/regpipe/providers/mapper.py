@@ -76,9 +76,10 @@ def parse_provider_time(value: str | None, *, field: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError as exc:
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{field}: not an ISO 8601 time: {value!r}") from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        # OverflowError: a valid time at the edge of the calendar (0001-01-01T00:00+01:00) has no UTC equivalent.
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{field}: not a usable ISO 8601 time") from exc
 
 
 def build_event(
