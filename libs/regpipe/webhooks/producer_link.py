@@ -23,8 +23,8 @@ _log = get_logger(__name__)
 class ProducerLink:
     """Owns the producer's life: `open()` starts it in the background, `close()` flushes and stops it.
 
-    Readiness needs contact with the broker within `stale_after_s`: every acknowledged publish counts, and a
-    metadata request every `probe_interval_s` keeps an idle receiver's proof fresh.
+    Readiness needs contact with the broker within three probe intervals: every acknowledged publish counts, and
+    a metadata request every `probe_interval_s` keeps an idle receiver's proof fresh.
     """
 
     def __init__(
@@ -32,12 +32,12 @@ class ProducerLink:
         producer: AIOKafkaProducer,
         *,
         probe_interval_s: float = 5.0,
-        stale_after_s: float = 15.0,
         start_retry_max_s: float = 5.0,
     ) -> None:
         self._producer = producer
         self._probe_interval_s = probe_interval_s
-        self._stale_after_s = stale_after_s
+        # Three intervals: one lost probe (a slow metadata answer) must not flap readiness.
+        self._stale_after_s = 3 * probe_interval_s
         self._start_retry_max_s = start_retry_max_s
         self._started = False
         self._last_contact = 0.0

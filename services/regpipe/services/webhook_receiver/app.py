@@ -50,7 +50,7 @@ def create_app(settings: WebhookReceiverSettings | None = None) -> WebhookReceiv
     if settings.raw_seal_keys is not None:
         sealer = RawSealer(parse_keyring(settings.raw_seal_keys.get_secret_value()), settings.raw_seal_active_key)
     producer = create_producer(settings.kafka_bootstrap_servers, client_id=SERVICE, linger_ms=settings.kafka_linger_ms)
-    link = ProducerLink(producer)
+    link = ProducerLink(producer, probe_interval_s=settings.kafka_probe_interval_s)
     return create_receiver_app(
         service=SERVICE,
         routes=_routes(settings),

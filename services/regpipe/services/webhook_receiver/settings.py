@@ -37,6 +37,8 @@ class WebhookReceiverSettings(BaseSettings):
     # Below Most's 10 s answer deadline, so the provider hears 503 (and retries) rather than timing out.
     kafka_publish_timeout_s: float = Field(default=5.0, gt=0, le=9)
     kafka_linger_ms: int = Field(default=5, ge=0)
+    # How often an idle receiver proves it still reaches Kafka; /readyz fails after three silent intervals.
+    kafka_probe_interval_s: float = Field(default=5.0, gt=0)
     webhook_host: str = "0.0.0.0"  # noqa: S104  # providers reach the pod from outside
     webhook_port: int = 8080
     webhook_workers: int = Field(default=1, ge=1)

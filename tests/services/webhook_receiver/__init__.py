@@ -1,0 +1,1 @@
+"""Tests of the webhook receiver service: settings, and the receiver against the real Kafka broker."""
