@@ -1,6 +1,7 @@
 """The runtime every worker service shares: signal handling, graceful shutdown, health endpoints."""
 
 from regpipe.runtime.health import ReadinessCheck, health_app
+from regpipe.runtime.http import EmbeddedServer, serve_app
 from regpipe.runtime.service import run_worker
 
-__all__ = ["ReadinessCheck", "health_app", "run_worker"]
+__all__ = ["EmbeddedServer", "ReadinessCheck", "health_app", "run_worker", "serve_app"]

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import uvicorn
 
 from regpipe.observability.logging import get_logger
 from regpipe.runtime.health import ReadinessCheck, health_app
+from regpipe.runtime.http import EmbeddedServer
 
 __all__ = ["run_worker"]
 
 _log = get_logger(__name__)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to its host process."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 async def run_worker(
@@ -42,13 +34,13 @@ async def run_worker(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    server: _EmbeddedServer | None = None
+    server: EmbeddedServer | None = None
     tasks: list[asyncio.Task[None]] = []
     if health_port:
         config = uvicorn.Config(
             health_app(service, ready), host=health_host, port=health_port, log_level="warning", access_log=False
         )
-        server = _EmbeddedServer(config)
+        server = EmbeddedServer(config)
         tasks.append(asyncio.create_task(server.serve(), name=f"{service}-health"))
     _log.info("service starting", health_port=health_port)
     try:
