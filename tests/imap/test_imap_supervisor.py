@@ -1,0 +1,220 @@
+"""The supervisor against real Dovecot, Kafka and PostgreSQL: one reader per mailbox, reconnects, fatal errors."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+from collections.abc import AsyncIterator, Callable
+
+import asyncpg
+import pytest
+from prometheus_client import REGISTRY
+
+import regpipe.kafka
+from regpipe.contract.taxonomy import Source
+from regpipe.imap.config import ImapConfig, MailboxPolicy
+from regpipe.imap.connection import ImapConnection
+from regpipe.imap.errors import ImapAuthError
+from regpipe.imap.ingestor import MailboxIngestor
+from regpipe.imap.supervisor import MailboxSupervisor, ReaderState, ReconnectPolicy, lease_name
+from regpipe.ingest.publisher import RawPublisher
+from regpipe.kafka.producer import create_producer
+from regpipe.leadership.lease import AdvisoryLease, lease_key
+from regpipe.providers.opensrs.email import NotificationMailClassifier
+from regpipe.providers.opensrs.mail_simulator import MailboxTarget, deliver, notification_mail
+from regpipe.providers.opensrs.sample_events import generate_events
+from regpipe.stack.dovecot import DovecotServer
+from tests.imap.mailboxes import imap_config, new_mailbox, stored
+from tests.imap.raw_topic import RawTopic
+
+pytestmark = pytest.mark.integration
+
+_FAST = ReconnectPolicy(
+    backoff_initial_s=0.1,
+    backoff_max_s=0.5,
+    backoff_jitter_s=0.1,
+    pause_after_session_s=0.1,
+    lease_check_interval_s=0.3,
+)
+
+
+@pytest.fixture
+async def publisher(kafka_bootstrap: str) -> AsyncIterator[RawPublisher]:
+    await regpipe.kafka.ensure_topics(kafka_bootstrap)
+    producer = create_producer(kafka_bootstrap, client_id="imap-supervisor-test")
+    await producer.start()
+    try:
+        yield RawPublisher(producer)
+    finally:
+        await producer.stop()
+
+
+class _Replica:
+    """One supervisor with its own lease, counting the IMAP connections it opens."""
+
+    def __init__(self, config: ImapConfig, publisher: RawPublisher, pg_dsn: str, name: str) -> None:
+        self.name = name
+        self.stop = asyncio.Event()
+        self.connections = 0
+        self.lease = AdvisoryLease(
+            pg_dsn, lease_name(config), service=f"test-{name}", retry_interval_s=0.2, stop=self.stop
+        )
+        ingestor = MailboxIngestor(
+            policy=MailboxPolicy(),
+            publisher=publisher,
+            classifier=NotificationMailClassifier(),
+            source=Source.OPENSRS,
+            account=config.username,
+            guard=self.lease.ensure_held,
+        )
+        self.supervisor = MailboxSupervisor(config, ingestor, lease=self.lease, reconnect=_FAST, opener=self._open)
+        self.task: asyncio.Task[None] | None = None
+
+    async def _open(self, config: ImapConfig) -> ImapConnection:
+        self.connections += 1
+        return await ImapConnection.open(config)
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.supervisor.run(self.stop), name=self.name)
+
+    async def shutdown(self) -> None:
+        self.stop.set()
+        if self.task is not None:
+            await asyncio.wait_for(self.task, timeout=15)
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not condition():  # noqa: ASYNC110 -- supervisor states and counters have no event to await
+            await asyncio.sleep(0.05)
+
+
+def _mails(seed: int, n: int) -> list[bytes]:
+    return [notification_mail(event) for event in generate_events(random.Random(seed), n)]
+
+
+async def test_two_replicas_only_one_reads_and_the_other_takes_over(
+    imap_server: DovecotServer, kafka_bootstrap: str, publisher: RawPublisher, pg_dsn: str
+) -> None:
+    mailbox = new_mailbox(imap_server)
+    config = imap_config(imap_server, mailbox)
+    first, second = _Replica(config, publisher, pg_dsn, "a"), _Replica(config, publisher, pg_dsn, "b")
+    first.start()
+    await _until(lambda: first.supervisor.state is ReaderState.READING)
+    second.start()
+    try:
+        async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+            batch = _mails(21, 10)
+            await deliver(mailbox, batch)
+            await raw.wait_for(10)
+            await asyncio.sleep(0.5)
+            await raw.poll()
+            assert sorted(record.value for record in raw.records) == sorted(batch)  # each exactly once
+            assert (first.connections, second.connections) == (1, 0)
+            assert second.supervisor.state is ReaderState.WAITING_FOR_LEASE
+
+            await first.shutdown()
+            await _until(lambda: second.supervisor.state is ReaderState.READING)
+            later = _mails(22, 5)
+            await deliver(mailbox, later)
+            await raw.wait_for(15)
+        assert second.connections == 1
+        assert await stored(mailbox) == []
+    finally:
+        await first.shutdown()
+        await second.shutdown()
+
+
+async def test_a_leader_that_loses_its_lease_stops_reading_at_once(
+    imap_server: DovecotServer, kafka_bootstrap: str, publisher: RawPublisher, pg_dsn: str
+) -> None:
+    mailbox = new_mailbox(imap_server)
+    config = imap_config(imap_server, mailbox)
+    leader = _Replica(config, publisher, pg_dsn, "leader")
+    leader.start()
+    try:
+        await _until(lambda: leader.supervisor.state is ReaderState.READING)
+        await _terminate_lease_holder(pg_dsn, lease_name(config))
+        await _until(lambda: leader.supervisor.state is not ReaderState.READING, timeout_s=3)
+        lost = REGISTRY.get_sample_value(
+            "regpipe_imap_session_errors_total", {"account": config.account, "error": "lease_lost"}
+        )
+        assert lost == 1
+        # With nobody else waiting it becomes leader again and reads on.
+        await _until(lambda: leader.supervisor.state is ReaderState.READING)
+        async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+            await deliver(mailbox, _mails(23, 2))
+            await raw.wait_for(2)
+        assert leader.connections == 2
+    finally:
+        await leader.shutdown()
+
+
+async def test_a_dropped_connection_is_reopened(
+    imap_server: DovecotServer, kafka_bootstrap: str, publisher: RawPublisher, pg_dsn: str
+) -> None:
+    mailbox = new_mailbox(imap_server)
+    replica = _Replica(imap_config(imap_server, mailbox), publisher, pg_dsn, "kicked")
+    replica.start()
+    try:
+        await _until(lambda: replica.supervisor.state is ReaderState.READING)
+        await asyncio.to_thread(
+            subprocess.run,
+            ["doveadm", "-c", str(imap_server.config_file), "kick", mailbox.username],
+            check=True,
+            capture_output=True,
+        )
+        await _until(lambda: replica.connections == 2)
+        async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+            await deliver(mailbox, _mails(24, 3))
+            await raw.wait_for(3)
+    finally:
+        await replica.shutdown()
+
+
+async def test_a_wrong_password_ends_the_run_with_nothing_published(
+    imap_server: DovecotServer, kafka_bootstrap: str, publisher: RawPublisher, pg_dsn: str
+) -> None:
+    mailbox = new_mailbox(imap_server)
+    await deliver(mailbox, _mails(25, 2))
+    replica = _Replica(imap_config(imap_server, mailbox, password="wrong"), publisher, pg_dsn, "wrong")
+    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+        with pytest.raises(ImapAuthError, match="login refused"):
+            await asyncio.wait_for(replica.supervisor.run(replica.stop), timeout=15)
+        await asyncio.sleep(0.3)
+        assert await raw.poll() == []
+    assert replica.supervisor.state is ReaderState.STOPPED
+    assert not replica.lease.held
+    assert len(await stored(mailbox)) == 2
+
+
+async def test_stop_while_idling_logs_out_promptly(
+    imap_server: DovecotServer, publisher: RawPublisher, pg_dsn: str
+) -> None:
+    mailbox: MailboxTarget = new_mailbox(imap_server)
+    replica = _Replica(imap_config(imap_server, mailbox), publisher, pg_dsn, "idle")
+    replica.start()
+    await _until(lambda: replica.supervisor.state is ReaderState.READING)
+    await asyncio.sleep(0.3)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await replica.shutdown()
+    assert loop.time() - started < 2
+    assert replica.supervisor.state is ReaderState.STOPPED
+    assert not replica.lease.held
+
+
+async def _terminate_lease_holder(dsn: str, name: str) -> None:
+    unsigned = lease_key(name) & 0xFFFF_FFFF_FFFF_FFFF
+    connection = await asyncpg.connect(dsn)
+    try:
+        killed = await connection.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
+            " WHERE locktype = 'advisory' AND granted AND classid = $1::bigint::oid AND objid = $2::bigint::oid",
+            unsigned >> 32,
+            unsigned & 0xFFFF_FFFF,
+        )
+    finally:
+        await connection.close()
+    assert killed == 1
