@@ -225,6 +225,10 @@ class OpusDnsSimulator:
         """Make an acknowledged event pending again (a provider-side duplicate)."""
         self._events[event_id]["acknowledged_on"] = None
 
+    def revoke_tokens(self) -> None:
+        """Invalidate every Bearer token issued so far (as a credential rotation would)."""
+        self._tokens.clear()
+
     def fail_next(self, fault: Fault, count: int = 1, *, endpoint: Endpoint | None = None) -> None:
         """Misbehave with `fault` on the next `count` requests (to `endpoint`, if given)."""
         self._scripted.extend((fault, endpoint) for _ in range(count))
@@ -524,7 +528,7 @@ class OpusDnsSimulator:
                     "events": len(self._events),
                     "pending": len(self.pending()),
                     "acked": len(self._acks),
-                    "faults_served": dict(self.faults_served),
+                    "faults_served": {fault.value: count for fault, count in self.faults_served.items()},
                     "list_requests_by_user_agent": dict(self.user_agents()),
                     "tokens_issued": self.tokens_issued,
                 }
