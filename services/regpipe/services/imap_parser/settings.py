@@ -43,7 +43,7 @@ class ImapParserSettings(BaseSettings):
     raw_seal_active_key: str | None = None
     shutdown_grace_s: float = Field(default=5.0, ge=0, description="Time the in-flight batch gets on SIGTERM")
     health_host: str = "0.0.0.0"  # noqa: S104  # probes reach the pod from outside
-    health_port: int = 8086
+    health_port: int = 8087
     log_level: str = "INFO"
 
     @property
