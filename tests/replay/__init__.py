@@ -1,0 +1,1 @@
+"""Tests of the replay and consumer-group tools."""
