@@ -109,6 +109,7 @@ class RequestRecord:
     status: int
     user_agent: str
     at: float
+    query: str  # the raw query string (tests check that pollers only read page 1)
 
 
 class _RejectedError(Exception):
@@ -284,7 +285,9 @@ class OpusDnsSimulator:
         except _RejectedError as rejected:
             response = rejected.response
         self.requests.append(
-            RequestRecord(endpoint, response.status_code, request.headers.get("user-agent", ""), time.time())
+            RequestRecord(
+                endpoint, response.status_code, request.headers.get("user-agent", ""), time.time(), request.url.query
+            )
         )
         return response
 
