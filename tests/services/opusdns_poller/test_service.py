@@ -34,7 +34,7 @@ def _free_port() -> int:
 
 async def _until(condition: Callable[[], bool], timeout_s: float = 30.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout_s
-    while not condition():  # noqa: ASYNC110 -- simulator state and child processes have no event to await
+    while not condition():
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
