@@ -46,6 +46,7 @@ def create_app(settings: WebhookReceiverSettings | None = None) -> WebhookReceiv
     """The receiver app; without `settings` they are read from the environment (each uvicorn worker does so)."""
     settings = settings or WebhookReceiverSettings()
     configure_logging(SERVICE, settings.log_level)
+    routes = _routes(settings)  # first: a configuration error must stop start-up before anything connects
     sealer = None
     if settings.raw_seal_keys is not None:
         sealer = RawSealer(parse_keyring(settings.raw_seal_keys.get_secret_value()), settings.raw_seal_active_key)
@@ -53,7 +54,7 @@ def create_app(settings: WebhookReceiverSettings | None = None) -> WebhookReceiv
     link = ProducerLink(producer, probe_interval_s=settings.kafka_probe_interval_s)
     return create_receiver_app(
         service=SERVICE,
-        routes=_routes(settings),
+        routes=routes,
         publisher=RawPublisher(producer, sealer=sealer, timeout_s=settings.kafka_publish_timeout_s),
         link=link,
         max_body_bytes=settings.webhook_max_body_bytes,
