@@ -12,6 +12,7 @@ Assumption (the public material does not say): ACK of an id that is not queued a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import socket
 import time
@@ -101,6 +102,7 @@ class OpenSRSSimulator:
         self._ack_gate = asyncio.Event()
         self._ack_gate.set()
         self._ack_waiting = asyncio.Event()
+        self._closing = asyncio.Event()
         self.polls_by_connection: Counter[str] = Counter()
         self.polls_by_user: Counter[str] = Counter()
         self.ack_attempts: Counter[str] = Counter()
@@ -141,6 +143,11 @@ class OpenSRSSimulator:
 
     def release_acks(self) -> None:
         """Let held and future ACKs through."""
+        self._ack_gate.set()
+
+    def close(self) -> None:
+        """Cut slow answers short and let held ACKs through, so that the server can stop at once."""
+        self._closing.set()
         self._ack_gate.set()
 
     async def wait_for_held_ack(self, timeout_s: float) -> None:
@@ -203,7 +210,8 @@ class OpenSRSSimulator:
         if fault is not None:
             self.faults_served[fault] += 1
         if fault is Fault.SLOW:
-            await asyncio.sleep(self.rates.slow_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), timeout=self.rates.slow_s)
         elif fault in (Fault.HTTP_500, Fault.HTTP_503):
             return Response(b"<html><body>Service Unavailable</body></html>", status_code=int(fault.value[-3:]))
         elif fault is Fault.CODE_400:
@@ -323,6 +331,7 @@ async def serve_simulator(simulator: OpenSRSSimulator, host: str = "127.0.0.1", 
             await asyncio.sleep(0.01)
         yield f"http://{host}:{sock.getsockname()[1]}"
     finally:
+        simulator.close()
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)
         sock.close()
