@@ -21,7 +21,7 @@ from regpipe.ingest.publisher import PublishedRecord, RawPublisher
 from regpipe.kafka import PublishError, create_producer, ensure_topics
 from regpipe.leadership.lease import AdvisoryLease, lease_key
 from regpipe.providers.opusdns.client import OpusDnsClient, RetryPolicy, make_auth
-from regpipe.providers.opusdns.poller import PAGE_EVENT_TYPE, OpusDnsPoller, PollerConfig, Publisher
+from regpipe.providers.opusdns.poller import PAGE_EVENT_TYPE, OpusDnsPoller, PollerConfig, Publisher, lease_name
 from regpipe.providers.opusdns.simulator import ALL_PERMISSIONS, Endpoint, Fault, OpusDnsSimulator, serve_simulator
 from tests.providers.opusdns.raw_pages import RawPages
 
@@ -74,9 +74,7 @@ async def _polling(
     key: str = _KEY,
 ) -> AsyncIterator[OpusDnsPoller]:
     stop = asyncio.Event()
-    lease = AdvisoryLease(
-        pg_dsn, f"opusdns-poller:{config.account}", service="opusdns-test", retry_interval_s=0.2, stop=stop
-    )
+    lease = AdvisoryLease(pg_dsn, lease_name(config.account), service="opusdns-test", retry_interval_s=0.2, stop=stop)
     async with serve_simulator(sim) as url:
         auth = make_auth(url, api_key=SecretStr(key))
         async with OpusDnsClient(url, auth, timeout_s=5, retry=_FAST_RETRY) as client:
@@ -183,7 +181,7 @@ async def test_losing_the_lease_stops_polling_at_once(
     kafka_bootstrap: str, pg_dsn: str, producer: AIOKafkaProducer
 ) -> None:
     account = _account()
-    key = lease_key(f"opusdns-poller:{account}")
+    key = lease_key(lease_name(account))
     sim = OpusDnsSimulator(api_keys={_KEY: ALL_PERMISSIONS}, seed=5)
     first = {event["event_id"] for event in sim.generate(3)}
     rival = await asyncpg.connect(pg_dsn)

@@ -28,7 +28,7 @@ from regpipe.providers.opusdns.errors import (
     OpusDnsServerError,
     OpusDnsTransportError,
 )
-from regpipe.providers.opusdns.poller import PAGE_EVENT_TYPE, OpusDnsPoller, PollerConfig
+from regpipe.providers.opusdns.poller import PAGE_EVENT_TYPE, OpusDnsPoller, PollerConfig, lease_name
 
 __all__ = [
     "PAGE_EVENT_TYPE",
@@ -47,5 +47,6 @@ __all__ = [
     "OpusDnsTransportError",
     "PollerConfig",
     "RetryPolicy",
+    "lease_name",
     "make_auth",
 ]

@@ -55,7 +55,7 @@ class ClientCredentialsAuth(httpx.Auth):
         self._lock = asyncio.Lock()
 
     @property
-    def token_expires_in_s(self) -> float | None:
+    def renews_in_s(self) -> float | None:
         """Seconds until the cached token is due for renewal (None: no token yet)."""
         return None if self._token is None else self._refresh_at - self._clock()
 

@@ -33,13 +33,18 @@ from regpipe.observability.metrics import (
 from regpipe.providers.opusdns.client import OpusDnsClient
 from regpipe.providers.opusdns.errors import OpusDnsError
 
-__all__ = ["PAGE_EVENT_TYPE", "Lease", "OpusDnsPoller", "PollerConfig", "Publisher"]
+__all__ = ["PAGE_EVENT_TYPE", "Lease", "OpusDnsPoller", "PollerConfig", "Publisher", "lease_name"]
 
 _log = get_logger(__name__)
 
 #: `provider-event-type` header of a raw record holding one whole listing page.
 PAGE_EVENT_TYPE = "events.page"
 _CONTENT_TYPE = "application/json"
+
+
+def lease_name(account: str) -> str:
+    """The leader-election lease of one account: one poller per account across all replicas."""
+    return f"opusdns-poller:{account}"
 
 
 class Publisher(Protocol):

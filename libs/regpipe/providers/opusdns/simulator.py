@@ -22,7 +22,7 @@ import re
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -270,7 +270,13 @@ class OpusDnsSimulator:
         """`POST /v1/auth/token`: OAuth client credentials, as a form or as JSON."""
         return await self._answer(request, Endpoint.TOKEN, None, self._token)
 
-    async def _answer(self, request: Request, endpoint: Endpoint, permission: str | None, handler: Any) -> Response:
+    async def _answer(
+        self,
+        request: Request,
+        endpoint: Endpoint,
+        permission: str | None,
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Response:
         try:
             if permission is not None:
                 self._authorize(request, permission)
@@ -279,7 +285,7 @@ class OpusDnsSimulator:
                 await asyncio.sleep(self.rates.slow_s)
             elif fault is not None:
                 self._raise_fault(fault, endpoint)
-            response: Response = await handler(request)
+            response = await handler(request)
             if fault is Fault.MALFORMED and response.body:
                 response = Response(bytes(response.body)[: len(response.body) // 2], media_type=_JSON)
         except _RejectedError as rejected:

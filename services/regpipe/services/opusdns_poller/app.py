@@ -12,7 +12,7 @@ from regpipe.ingest.publisher import RawPublisher
 from regpipe.kafka.producer import create_producer
 from regpipe.leadership.lease import AdvisoryLease
 from regpipe.providers.opusdns.client import OpusDnsClient, make_auth
-from regpipe.providers.opusdns.poller import OpusDnsPoller, PollerConfig
+from regpipe.providers.opusdns.poller import OpusDnsPoller, PollerConfig, lease_name
 from regpipe.runtime import run_worker
 from regpipe.services.opusdns_poller.settings import OpusDnsPollerSettings
 
@@ -65,7 +65,7 @@ async def run(settings: OpusDnsPollerSettings) -> None:
         nonlocal poller
         lease = AdvisoryLease(
             settings.postgres_dsn.get_secret_value(),
-            f"{SERVICE}:{settings.opusdns_account}",
+            lease_name(settings.opusdns_account),
             service=SERVICE,
             retry_interval_s=settings.lease_retry_interval_s,
             stop=stop,
