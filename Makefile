@@ -10,7 +10,7 @@ bootstrap:
 	@bash scripts/bootstrap.sh
 
 run: bootstrap
-	$(BIN)/regpipe-stack demo
+	$(BIN)/regpipe-demo
 
 lint: bootstrap
 	$(BIN)/ruff check .

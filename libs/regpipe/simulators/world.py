@@ -26,7 +26,7 @@ from regpipe.providers.opusdns.simulator import OpusDnsSimulator
 from regpipe.providers.opusdns.simulator import create_simulator_app as opusdns_app
 from regpipe.runtime.http import serve_app
 from regpipe.webhooks.auth import AuthScheme
-from regpipe.webhooks.sender import Misbehaviour, SenderAuth
+from regpipe.webhooks.sender import Misbehaviour, OutgoingWebhook, SenderAuth
 
 __all__ = ["WorldConfig", "WorldEndpoints", "run_world"]
 
@@ -87,7 +87,7 @@ async def run_world(
             senders = [
                 (
                     "most",
-                    most.generate,
+                    _random_most,
                     most.create_sender(
                         f"{config.receiver_url}/webhooks/most",
                         SenderAuth(AuthScheme.STANDARD_WEBHOOKS, (config.most_secret,)),
@@ -99,7 +99,7 @@ async def run_world(
                 ),
                 (
                     "coldmail",
-                    coldmail.generate,
+                    _random_coldmail,
                     coldmail.create_sender(
                         f"{config.receiver_url}/webhooks/coldmail",
                         SenderAuth(AuthScheme.HEADER_TOKEN, (config.coldmail_token,), config.coldmail_token_header),
@@ -114,8 +114,8 @@ async def run_world(
         templates = list(Template)
         while not stop.is_set() and (config.ticks == 0 or tick < config.ticks):
             tick += 1
-            for name, generate, sender in senders:
-                outcomes = await sender.send_all(generate(rng, config.per_tick))
+            for name, pick, sender in senders:
+                outcomes = await sender.send_all([pick(rng) for _ in range(config.per_tick)])
                 world.sent[f"{name}:webhook"] += sum(o.delivered for o in outcomes)
             events = generate_events(rng, config.per_tick)
             opensrs.enqueue(config.opensrs_user, events)
@@ -131,3 +131,12 @@ async def run_world(
             except TimeoutError:
                 continue
     return world
+
+
+def _random_most(rng: random.Random) -> OutgoingWebhook:
+    event_type, task_type, status = rng.choice(most.VARIANTS)
+    return most.build_event(rng, event_type, task_type=task_type, status=status)
+
+
+def _random_coldmail(rng: random.Random) -> OutgoingWebhook:
+    return coldmail.build_event(rng, rng.choice(coldmail.VARIANTS))
