@@ -163,8 +163,10 @@ class MailboxIngestor:
 
     async def _batch(self, connection: ImapConnection, uids: list[int]) -> tuple[int, int]:
         headers = await connection.fetch(uids, _HEADER)
-        wanted = [uid for uid in uids if self._classifier.wants(headers.get(uid, b""))]
-        unwanted = [uid for uid in uids if uid not in set(wanted)]
+        # A message missing from the answer has an empty header (or was just expunged): not a notification.
+        verdicts = {uid: self._classifier.wants(headers.get(uid, b"")) for uid in uids}
+        wanted = [uid for uid in uids if verdicts[uid]]
+        unwanted = [uid for uid in uids if not verdicts[uid]]
         if unwanted:
             await self._set_aside(connection, unwanted)
         if not wanted:

@@ -9,6 +9,7 @@ after a short pause. Wrong credentials or settings end `run` with the error: ret
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,7 +55,7 @@ class ReconnectPolicy:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 60.0
     backoff_jitter_s: float = 1.0
-    pause_after_session_s: float = 1.0  # a session that broke right after opening must not spin
+    pause_after_session_s: float = 1.0  # after a session broke; doubles while sessions keep breaking at once
     lease_check_interval_s: float = 2.0
     shutdown_grace_s: float = 5.0  # time the in-flight batch gets to finish (publish + move) on stop
 
@@ -77,6 +78,7 @@ class MailboxSupervisor:
         self._reconnect = reconnect or ReconnectPolicy()
         self._open = opener
         self._state = ReaderState.STARTING
+        self._rng = random.Random()  # noqa: S311 -- backoff jitter, not a secret
 
     @property
     def state(self) -> ReaderState:
@@ -143,21 +145,38 @@ class MailboxSupervisor:
             await lease.ensure_held()
 
     async def _sessions(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        failures = 0  # sessions in a row that broke soon after opening
         while not stop.is_set():
             self._state = ReaderState.CONNECTING
             connection = await self._connect()
+            opened_at = loop.time()
             try:
                 self._state = ReaderState.READING
                 await self._ingestor.run(connection, stop)
             except (ImapConnectionError, ImapCommandError, PublishError) as exc:
+                # A session that broke at once (a MOVE the server refuses, Kafka down) would otherwise re-publish
+                # the same batch every second: back off until a session lasts.
+                lasted = loop.time() - opened_at > self._reconnect.backoff_max_s
+                failures = 0 if lasted else failures + 1
                 IMAP_SESSION_ERRORS.labels(self._imap.account, type(exc).__name__).inc()
-                _log.warning("imap session ended; reconnecting", account=self._imap.account, error=str(exc))
+                _log.warning(
+                    "imap session ended; reconnecting",
+                    account=self._imap.account,
+                    error=str(exc),
+                    failures_in_a_row=failures,
+                )
             finally:
                 await connection.close()
             try:
-                await asyncio.wait_for(stop.wait(), timeout=self._reconnect.pause_after_session_s)
+                await asyncio.wait_for(stop.wait(), timeout=self._pause(failures))
             except TimeoutError:
                 continue
+
+    def _pause(self, failures: int) -> float:
+        policy = self._reconnect
+        step = min(policy.backoff_max_s, policy.pause_after_session_s * 2.0 ** min(max(failures - 1, 0), 30))
+        return step + self._rng.uniform(0, policy.backoff_jitter_s)
 
     async def _connect(self) -> ImapConnection:
         policy = self._reconnect
