@@ -12,6 +12,7 @@ import httpx
 import stamina
 from pydantic import SecretStr, ValidationError
 
+from regpipe.contract.taxonomy import Source
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import POLL_ERRORS
 from regpipe.providers.opusdns.auth import TOKEN_PATH, ApiKeyAuth, ClientCredentialsAuth
@@ -29,7 +30,7 @@ __all__ = ["EventListing", "OpusDnsClient", "RetryPolicy", "make_auth"]
 
 _log = get_logger(__name__)
 
-_SOURCE = "opusdns"
+_SOURCE = Source.OPUSDNS.value
 #: Opt in to RFC 3339 times (UTC, `Z`); without it OpusDNS sends zone-less times until its default changes.
 _DATETIME_HEADERS = {"X-Datetime-Format": "rfc3339", "Accept": "application/json"}
 

@@ -153,7 +153,7 @@ class OpusDnsPoller:
                 continue
             failures = 0
             self._last_error = None
-            POLL_LAST_SUCCESS.labels("opusdns", config.account).set(time.time())
+            POLL_LAST_SUCCESS.labels(Source.OPUSDNS.value, config.account).set(time.time())
             if ids and ids == self._previous_ids:
                 # Every event of this page was acknowledged last round yet is listed again (an acknowledgement
                 # not applied yet, or one the API keeps refusing): wait instead of republishing in a tight loop.
@@ -169,7 +169,7 @@ class OpusDnsPoller:
         listing = await self._client.list_events(
             page=1, page_size=config.page_size, sort_by="created_on", sort_order="asc", acknowledged=False
         )
-        POLL_BACKLOG.labels("opusdns", config.account).set(listing.page.pagination.total_items)
+        POLL_BACKLOG.labels(Source.OPUSDNS.value, config.account).set(listing.page.pagination.total_items)
         ids = tuple(dict.fromkeys(event.event_id for event in listing.page.results))  # a duplicate is acked once
         if not ids:
             return ids
