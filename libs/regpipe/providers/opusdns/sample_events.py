@@ -8,7 +8,6 @@ Events are plain dicts with `datetime` values; the simulator serialises them (zo
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
@@ -147,11 +146,6 @@ class EventFactory:
         object_type = self.rng.choices(SEED_OBJECT_TYPES, weights=weights)[0]
         return self.event(object_type, self.rng.choice(SEED_OPERATIONS), self.rng.choice(list(Subtype)), legacy=legacy)
 
-    def iter_events(self) -> Iterator[dict[str, Any]]:
-        """An endless stream of random events."""
-        while True:
-            yield self.random_event()
-
     # -- one event -----------------------------------------------------------------------------------------------
 
     def event(
@@ -172,7 +166,7 @@ class EventFactory:
             event_data: dict[str, Any] = self._legacy_data(object_type, operation, subtype, subject, domain)
         else:
             event_id = typeid("event", self.rng, created)
-            event_data = self._v1_data(object_type, operation, subtype, subject, domain, created)
+            event_data = self._v1_data(object_type, operation, subtype, subject, created)
         return {
             "event_id": event_id,
             "object_id": object_id,
@@ -229,7 +223,6 @@ class EventFactory:
         operation: str | None,
         subtype: str | None,
         subject: str,
-        domain: str,
         created: datetime,
     ) -> dict[str, Any]:
         data: dict[str, Any] = {"version": "1.0", "message": self._message(object_type, operation, subtype, subject)}
