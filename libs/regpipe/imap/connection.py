@@ -90,20 +90,18 @@ class ImapConnection:
     async def open(cls, config: ImapConfig) -> ImapConnection:
         """Connect, protect (IMAPS or STARTTLS), LOGIN; raise `ImapAuthError` when the credentials are refused."""
         lost = asyncio.Event()
-        context = _tls_context(config) if config.security is not Security.PLAIN else None
         client = _Client(
             host=config.host,
             port=config.effective_port,
             timeout=config.timeout_s,
             conn_lost_cb=lambda _exc: lost.set(),
-            ssl_context=context if config.security is Security.IMAPS else None,
+            ssl_context=_tls_context(config) if config.security is Security.IMAPS else None,
         )
         connection = cls(client, config, lost)
         try:
             await connection._greet()
             if config.security is Security.STARTTLS:
-                assert context is not None  # made above for every secure mode
-                await connection._starttls(context)
+                await connection._starttls(_tls_context(config))
             await connection._login()
         except BaseException:
             connection._abort()

@@ -178,11 +178,9 @@ class MailboxIngestor:
         failures = [outcome for outcome in outcomes if outcome is not None]
         if acknowledged:
             await self._mark_processed(connection, acknowledged)
-        for failure in failures:
-            if not isinstance(failure, PublishError):
-                raise failure  # a bug, not weather: stop rather than go on
+        # A bug (anything but a publish failure) outranks weather: stop rather than go on.
+        failures.sort(key=lambda failure: isinstance(failure, PublishError))
         if failures:
-            assert isinstance(failures[0], PublishError)
             raise failures[0]
         return len(acknowledged), len(unwanted)
 
