@@ -284,7 +284,7 @@ class OpusDnsSimulator:
             if fault is Fault.SLOW:
                 await asyncio.sleep(self.rates.slow_s)
             elif fault is not None:
-                self._raise_fault(fault, endpoint)
+                self._raise_fault(fault)
             response = await handler(request)
             if fault is Fault.MALFORMED and response.body:
                 response = Response(bytes(response.body)[: len(response.body) // 2], media_type=_JSON)
@@ -348,7 +348,7 @@ class OpusDnsSimulator:
             self.faults_served[fault] += 1
         return fault
 
-    def _raise_fault(self, fault: Fault, endpoint: Endpoint) -> None:
+    def _raise_fault(self, fault: Fault) -> None:
         if fault is Fault.RATE_LIMITED:
             response = _problem(
                 429, "Too Many Requests", "rate-limit", code="ERROR_RATE_LIMIT_EXCEEDED", detail="Slow down"
