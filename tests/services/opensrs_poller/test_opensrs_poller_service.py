@@ -182,6 +182,8 @@ async def test_two_replicas_only_the_leader_polls_and_the_standby_takes_over(
             await _until(one_leader_polling)
             (leader,) = await leaders()
             standby = 1 - leader
+            for port in ports:  # the standby is ready too: it knows it is not the leader
+                assert (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
             first = simulator.generate(username, 12)
             await _until(lambda: not simulator.queued(username))
             await asyncio.sleep(0.5)
