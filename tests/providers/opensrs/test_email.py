@@ -360,6 +360,23 @@ def test_json_only_in_a_non_json_attachment_is_not_looked_at() -> None:
     assert _reason(message.as_bytes()) is QuarantineReason.INVALID_EMAIL
 
 
+def test_an_inline_body_part_with_a_name_is_still_the_body() -> None:
+    message = _raw(
+        f"Subject: {SUBJECT}\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8; name=notification.txt\n"
+        "Content-Transfer-Encoding: 8bit\n",
+        f"{EVENT_JSON}\r\n".encode(),
+    )
+    assert extract_event(message) == EVENT
+
+
+def test_a_text_attachment_with_another_event_is_not_mistaken_for_the_body() -> None:
+    message = _mail()
+    message.set_content(EVENT_JSON)
+    other = json.dumps({**EVENT, "event_id": "0" * 32})
+    message.add_attachment(other.encode(), maintype="text", subtype="plain", filename="earlier.txt")
+    assert extract_event(message.as_bytes()) == EVENT
+
+
 def test_bytes_that_are_no_mail_at_all() -> None:
     assert _reason(b"") is QuarantineReason.INVALID_EMAIL
     assert _reason(b"\x00\xff\xfe garbage") is QuarantineReason.INVALID_EMAIL

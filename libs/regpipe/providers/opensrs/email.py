@@ -24,7 +24,6 @@ from typing import Any, NamedTuple
 from regpipe.providers.mapper import MappingError, QuarantineReason
 
 __all__ = [
-    "CONTENT_TYPE",
     "NotificationIdentity",
     "NotificationMailClassifier",
     "NotificationSubject",
@@ -32,9 +31,6 @@ __all__ = [
     "parse_subject",
     "read_subject",
 ]
-
-#: The content type of a raw record holding a whole e-mail.
-CONTENT_TYPE = "message/rfc822"
 
 _SUBJECT = re.compile(
     r"""
@@ -198,18 +194,13 @@ def _candidate_texts(message: EmailMessage) -> tuple[list[str], list[str], list[
         filename = (part.get_filename() or "").strip().lower()
         if fnmatch.fnmatchcase(filename, _ATTACHMENT_NAME) or content_type in _JSON_TYPES:
             attached.append(_part_text(part))
-        elif _is_attachment(part):
+        elif part.get_content_disposition() == "attachment":
             continue  # logos, PDFs, other files: never where OpenSRS puts the event
         elif content_type == "text/plain":
             plain.append(_part_text(part))
         elif content_type == "text/html":
             html.append(_html_text(_part_text(part)))
     return plain, html, attached
-
-
-def _is_attachment(part: Message) -> bool:
-    disposition = part.get_content_disposition()
-    return disposition == "attachment" or (disposition is None and part.get_filename() is not None)
 
 
 def _part_text(part: Message) -> str:
