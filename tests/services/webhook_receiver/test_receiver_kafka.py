@@ -23,6 +23,7 @@ from regpipe.providers.coldmail.payloads import ColdMailEventType
 from regpipe.providers.most import simulator as most
 from regpipe.services.webhook_receiver.settings import WebhookReceiverSettings
 from regpipe.stack.ports import free_port
+from regpipe.webhooks.answers import AcceptedAnswer
 from regpipe.webhooks.auth import AuthScheme
 from regpipe.webhooks.sender import OutgoingWebhook, SenderAuth
 from regpipe.webhooks.standard_webhooks import signature_headers
@@ -118,7 +119,7 @@ async def test_the_202_answer_points_at_the_record(receiver: str, kafka_bootstra
             headers={"content-type": "application/json"},
         )
     assert answer.status_code == 202
-    where = answer.json()
+    where = AcceptedAnswer.model_validate_json(answer.content).model_dump()  # the documented schema
     records = await read_since(kafka_bootstrap, since, until=_bodies_found({body}))
     [record] = [r for r in records if r.value == body]
     assert (record.partition, record.offset) == (where["partition"], where["offset"])

@@ -26,6 +26,7 @@ def main() -> None:
         access_log=False,
         log_config=None,
         server_header=False,
+        proxy_headers=False,  # providers connect directly; no proxy headers to trust, none to parse
         timeout_graceful_shutdown=10,
     )
 
