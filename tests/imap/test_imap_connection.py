@@ -103,7 +103,7 @@ async def test_a_dropped_connection_ends_idle_at_once(imap_server: DovecotServer
             check=True,
             capture_output=True,
         )
-        with pytest.raises(ImapConnectionError, match="lost (while idling|during IDLE)"):
+        with pytest.raises(ImapConnectionError, match=r"lost (while idling|during IDLE)"):
             await asyncio.wait_for(idling, timeout=10)
         assert time.monotonic() - kicked_at < 3
     finally:
