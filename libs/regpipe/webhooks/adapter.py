@@ -42,7 +42,7 @@ class WebhookAdapter:
 
 def first_text(document: object, *names: str) -> str | None:
     """The first of `names` in a JSON object whose value is a usable identifier (non-empty text or an integer)."""
-    if not isinstance(document, dict):
+    if not isinstance(document, Mapping):
         return None
     for name in names:
         value = document.get(name)

@@ -105,7 +105,7 @@ class WebhookEndpoint:
         identity = route.adapter.identify(_parse_json(body), headers)
         account = _account(scope["query_string"]) or route.account
         if not self._link.started:
-            raise KafkaUnavailableError("kafka_unavailable", "the receiver is not connected to Kafka yet", status=503)
+            raise KafkaUnavailableError("kafka_unavailable", "the receiver is not connected to Kafka yet")
         try:
             record = await self._publisher.publish(
                 body,
