@@ -160,7 +160,7 @@ class OpenSRSClient:
         try:
             return response.content, decode_reply(response.content)
         except EnvelopeError as exc:
-            # A garbled reply changes nothing on the server side (nothing was ACKed): asking again is safe.
+            # Asking again is safe: a POLL changes nothing, and an ACK that did go through answers 480 next time.
             raise TransportError(f"OpenSRS {action}: reply is not an OPS envelope: {exc}") from exc
 
     @staticmethod

@@ -104,23 +104,23 @@ class OpenSRSPoller:
 
         Abandoning is safe at any point: an unpublished reply is polled again, an unsent ACK is sent next time.
         """
-        loop = asyncio.create_task(self._run(stop), name=f"opensrs-poller-{self._client.username}")
+        polling = asyncio.create_task(self._run(stop), name=f"opensrs-poller-{self._client.username}")
         stopping = asyncio.create_task(stop.wait())
         try:
-            await asyncio.wait({loop, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not loop.done():
-                await asyncio.wait({loop}, timeout=self._config.shutdown_grace_s)
-            if not loop.done():
+            await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not polling.done():
+                await asyncio.wait({polling}, timeout=self._config.shutdown_grace_s)
+            if not polling.done():
                 _log.warning("opensrs poller abandons an in-flight call to stop", grace_s=self._config.shutdown_grace_s)
-                loop.cancel()
-                await asyncio.wait({loop})
-            if not loop.cancelled():
-                loop.result()  # an unexpected error stops the service rather than polling on blindly
+                polling.cancel()
+                await asyncio.wait({polling})
+            if not polling.cancelled():
+                polling.result()  # an unexpected error stops the service rather than polling on blindly
         finally:
             stopping.cancel()
-            if not loop.done():  # run() itself was cancelled
-                loop.cancel()
-                await asyncio.wait({loop})
+            if not polling.done():  # run() itself was cancelled
+                polling.cancel()
+                await asyncio.wait({polling})
             self._state = PollerState.STOPPED
 
     async def _run(self, stop: asyncio.Event) -> None:
@@ -199,7 +199,8 @@ class OpenSRSPoller:
         remaining: int | None = None
         for event_id in ids:
             ack = await self._client.ack(event_id)
-            POLL_ACKED.labels(_SOURCE).inc()
+            if ack.known:
+                POLL_ACKED.labels(_SOURCE).inc()
             remaining = ack.events_remaining
         # Unknown (an ACK answered 480): poll again; an empty reply then waits the interval.
         return remaining is None or remaining > 0
