@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import random
-import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -85,6 +84,11 @@ class Attempt:
     status: int | None
     error: str | None = None
 
+    @property
+    def succeeded(self) -> bool:
+        """True for a 2xx: the receiver took the event."""
+        return self.status is not None and 200 <= self.status < 300
+
 
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
@@ -97,7 +101,7 @@ class DeliveryOutcome:
     @property
     def delivered(self) -> bool:
         """True when some attempt got a 2xx."""
-        return any(attempt.status is not None and 200 <= attempt.status < 300 for attempt in self.attempts)
+        return any(attempt.succeeded for attempt in self.attempts)
 
 
 class WebhookSender:
@@ -136,13 +140,12 @@ class WebhookSender:
             attempt = await self._attempt(event, forge=forge, slow=slow)
             attempts.append(attempt)
             forge = False
-            if attempt.status == _GONE or (attempt.status is not None and 200 <= attempt.status < 300):
+            if attempt.succeeded or attempt.status == _GONE:
                 break
         outcome = DeliveryOutcome(event=event, attempts=tuple(attempts))
         if duplicate and outcome.delivered:
             again = await self._attempt(event, forge=False, slow=False)
-            delivered_again = again.status is not None and 200 <= again.status < 300
-            outcome = replace(outcome, duplicates_delivered=int(delivered_again))
+            outcome = replace(outcome, duplicates_delivered=int(again.succeeded))
         return outcome
 
     async def send_all(self, events: Iterable[OutgoingWebhook], *, concurrency: int = 16) -> list[DeliveryOutcome]:
@@ -171,7 +174,7 @@ class WebhookSender:
         url = self._url
         match auth.scheme:
             case AuthScheme.STANDARD_WEBHOOKS:
-                headers |= signature_headers(auth.secrets, event.event_id, event.body, timestamp=int(time.time()))
+                headers |= signature_headers(auth.secrets, event.event_id, event.body)
             case AuthScheme.HEADER_TOKEN:
                 bearer = auth.token_header.lower() == "authorization"
                 headers[auth.token_header] = f"Bearer {auth.secrets[0]}" if bearer else auth.secrets[0]
