@@ -226,3 +226,10 @@ def test_sample_events_are_shaped_like_the_seed_emails() -> None:
 def test_sample_events_are_reproducible_from_the_seed() -> None:
     assert generate_events(random.Random(4), 30) == generate_events(random.Random(4), 30)
     assert generate_events(random.Random(4), 30) != generate_events(random.Random(5), 30)
+
+
+def test_later_batches_happen_after_earlier_ones() -> None:
+    simulator = OpenSRSSimulator({USER: KEY}, seed=8)
+    first = simulator.generate(USER, 5)
+    second = simulator.generate(USER, 5)
+    assert first[-1]["event_date"] < second[0]["event_date"]

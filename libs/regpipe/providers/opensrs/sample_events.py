@@ -19,6 +19,7 @@ __all__ = [
     "MESSAGE_TYPES",
     "ORDER_REG_TYPES",
     "ORDER_STATUSES",
+    "SAMPLE_START",
     "TRADE_STATUSES",
     "TRANSFER_STATUSES",
     "VERIFICATION_STATUSES",
@@ -86,7 +87,8 @@ _NAMESERVER_SETS = (
     ("dns1.registrar-servers.com", "dns2.registrar-servers.com"),
     ("ns1.example-hosting.org", "ns2.example-hosting.org", "ns3.example-hosting.org", "ns4.example-hosting.org"),
 )
-_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+#: When generated histories begin unless told otherwise (fixed, so a seed always gives the same events).
+SAMPLE_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -218,7 +220,7 @@ def generate_event(rng: random.Random, object_name: str, event: str, when: datet
     }
 
 
-def generate_events(rng: random.Random, n: int, *, start: datetime = _START) -> list[dict[str, Any]]:
+def generate_events(rng: random.Random, n: int, *, start: datetime = SAMPLE_START) -> list[dict[str, Any]]:
     """`n` event objects of random known types, oldest first, a few seconds to minutes apart from `start`.
 
     The first events walk through every known type once, so even a small sample covers the whole catalogue.

@@ -34,7 +34,7 @@ from starlette.routing import Route
 from regpipe.providers.opensrs.envelope import OpsValue, decode_envelope
 from regpipe.providers.opensrs.errors import EnvelopeError
 from regpipe.providers.opensrs.protocol import MAX_POLL_LIMIT, encode_reply
-from regpipe.providers.opensrs.sample_events import generate_events
+from regpipe.providers.opensrs.sample_events import SAMPLE_START, generate_events
 from regpipe.providers.opensrs.signature import verify
 
 __all__ = [
@@ -108,6 +108,7 @@ class OpenSRSSimulator:
         self.ack_attempts: Counter[str] = Counter()
         self.faults_served: Counter[Fault] = Counter()
         self._transactions = 0
+        self._clock = SAMPLE_START
 
     # -- Python API used by tests and demos -------------------------------------------------------------------
 
@@ -117,7 +118,9 @@ class OpenSRSSimulator:
 
     def generate(self, username: str, n: int) -> list[dict[str, Any]]:
         """Generate `n` realistic events, queue them (some twice, per `rates.duplicate`), and return them."""
-        events = generate_events(self.rng, n)
+        events = generate_events(self.rng, n, start=self._clock)
+        if events:  # the next batch happens after this one, as a real queue's would
+            self._clock = datetime.fromisoformat(events[-1]["event_date"].replace("Z", "+00:00"))
         for event in events:
             self.enqueue(username, [event])
             if self.rates.duplicate and self.rng.random() < self.rates.duplicate:
