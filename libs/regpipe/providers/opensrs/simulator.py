@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import socket
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -36,6 +35,7 @@ from regpipe.providers.opensrs.errors import EnvelopeError
 from regpipe.providers.opensrs.protocol import MAX_POLL_LIMIT, encode_reply
 from regpipe.providers.opensrs.sample_events import SAMPLE_START, generate_events
 from regpipe.providers.opensrs.signature import verify
+from regpipe.runtime.http import serve_app
 
 __all__ = [
     "AckRecord",
@@ -319,25 +319,11 @@ def create_simulator_app(simulator: OpenSRSSimulator) -> Starlette:
 @asynccontextmanager
 async def serve_simulator(simulator: OpenSRSSimulator, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
     """Serve `simulator` on `host:port` (0: any free port) inside the running loop; yields its base URL."""
-    # proto must say TCP explicitly: asyncio only sets TCP_NODELAY on sockets that do, and without it every
-    # answer waits ~40 ms for a delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    config = uvicorn.Config(create_simulator_app(simulator), log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="opensrs-simulator")
-    try:
-        while not server.started:
-            if task.done():
-                task.result()  # re-raise why it could not start
-            await asyncio.sleep(0.01)
-        yield f"http://{host}:{sock.getsockname()[1]}"
-    finally:
-        simulator.close()
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
-        sock.close()
+    async with serve_app(create_simulator_app(simulator), host, port) as bound:
+        try:
+            yield f"http://{host}:{bound}"
+        finally:
+            simulator.close()  # before the server stops, which waits for answers in flight
 
 
 def run_simulator(
