@@ -308,36 +308,42 @@ def _message(fields: _Fields) -> _Mapped:
     )
 
 
-def _order_status(fields: _Fields) -> _Mapped:
+def _order_event(
+    fields: _Fields,
+    event_type: EventType,
+    model: type[EventData],
+    status_field: str,
+    outcomes: dict[str, Outcome],
+    **data: object,
+) -> _Mapped:
     domain = fields.domain()
     order_id = fields.identifier("order_id")
-    status = fields.text("order_status")
+    status = fields.text(status_field)
     return _Mapped(
-        event_type=EventType.ORDER_STATUS_CHANGED,
-        outcome=_ORDER_OUTCOMES.get(status or "", Outcome.NOTIFICATION),
-        data_model=OrderStatusChanged,
-        data={
-            "order_id": order_id,
-            "domain": domain,
-            "order_status": status,
-            "order_reg_type": fields.text("order_reg_type"),
-        },
+        event_type=event_type,
+        outcome=outcomes.get(status or "", Outcome.NOTIFICATION),
+        data_model=model,
+        data={"order_id": order_id, "domain": domain, status_field: status, **data},
         domain=domain,
         fallback_key=order_id,
     )
 
 
+def _order_status(fields: _Fields) -> _Mapped:
+    reg_type = fields.text("order_reg_type")
+    return _order_event(
+        fields,
+        EventType.ORDER_STATUS_CHANGED,
+        OrderStatusChanged,
+        "order_status",
+        _ORDER_OUTCOMES,
+        order_reg_type=reg_type,
+    )
+
+
 def _claim_status(fields: _Fields) -> _Mapped:
-    domain = fields.domain()
-    order_id = fields.identifier("order_id")
-    status = fields.text("claim_status")
-    return _Mapped(
-        event_type=EventType.ORDER_CLAIM_STATUS_CHANGED,
-        outcome=_CLAIM_OUTCOMES.get(status or "", Outcome.NOTIFICATION),
-        data_model=OrderClaimStatusChanged,
-        data={"order_id": order_id, "domain": domain, "claim_status": status},
-        domain=domain,
-        fallback_key=order_id,
+    return _order_event(
+        fields, EventType.ORDER_CLAIM_STATUS_CHANGED, OrderClaimStatusChanged, "claim_status", _CLAIM_OUTCOMES
     )
 
 
