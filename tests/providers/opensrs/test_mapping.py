@@ -28,9 +28,8 @@ from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.providers.opensrs.envelope import OpsValue, decode_envelope, encode_envelope
 from regpipe.providers.opensrs.mapping import MAPPER_VERSION, map_event_object, map_record
 from regpipe.providers.opensrs.payloads import KNOWN_EVENTS
-from regpipe.providers.opensrs.protocol import encode_reply
+from regpipe.providers.opensrs.protocol import as_ops_value, encode_reply
 from regpipe.providers.opensrs.sample_events import generate_event, generate_events
-from regpipe.providers.opensrs.simulator import _wire
 from tests.golden._golden import GOLDEN_ROOT, GoldenCase, case_id, check_golden, golden_cases
 from tests.golden._mutations import json_values
 
@@ -65,7 +64,7 @@ def _poll_body(*events: dict[str, Any], success: bool = True) -> bytes:
         is_success=success,
         response_code=200 if success else 400,
         response_text="Command successful" if success else "Internal error",
-        attributes={"events": [_wire(event) for event in events]},
+        attributes={"events": [as_ops_value(event) for event in events]},
     )
 
 

@@ -13,6 +13,7 @@ from regpipe.providers.opensrs.payloads import Reply
 __all__ = [
     "MAX_POLL_LIMIT",
     "ack_request",
+    "as_ops_value",
     "decode_reply",
     "encode_reply",
     "encode_request",
@@ -22,6 +23,19 @@ __all__ = [
 
 #: The largest `limit` EVENT POLL accepts.
 MAX_POLL_LIMIT = 100
+
+
+def as_ops_value(value: object) -> OpsValue:
+    """A JSON value (an event as e-mailed) as OpenSRS writes it in XML: numbers and booleans become text."""
+    if isinstance(value, Mapping):
+        return {str(key): as_ops_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_ops_value(item) for item in value]
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
 
 
 def encode_request(action: str, attributes: Mapping[str, OpsValue], *, object_name: str = "EVENT") -> bytes:

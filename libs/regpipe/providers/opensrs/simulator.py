@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from regpipe.providers.opensrs.envelope import OpsValue, decode_envelope
 from regpipe.providers.opensrs.errors import EnvelopeError
-from regpipe.providers.opensrs.protocol import MAX_POLL_LIMIT, encode_reply
+from regpipe.providers.opensrs.protocol import MAX_POLL_LIMIT, as_ops_value, encode_reply
 from regpipe.providers.opensrs.sample_events import SAMPLE_START, generate_events
 from regpipe.providers.opensrs.signature import verify
 from regpipe.runtime.http import serve_app
@@ -239,7 +239,7 @@ class OpenSRSSimulator:
         peer = request.client
         self.polls_by_connection[f"{peer.host}:{peer.port}" if peer else "?"] += 1
         self.polls_by_user[username] += 1
-        events = [_wire(event) for event in list(self._queue(username))[:limit]]
+        events = [as_ops_value(event) for event in list(self._queue(username))[:limit]]
         return self._reply(200, "Command successful", {"events": events})
 
     async def _ack(self, request: Request, username: str, attrs: dict[str, OpsValue]) -> Response:
@@ -291,19 +291,6 @@ class OpenSRSSimulator:
         except (KeyError, ValueError, orjson.JSONDecodeError) as exc:
             return Response(orjson.dumps({"error": str(exc)}), status_code=400, media_type="application/json")
         return Response(orjson.dumps(payload), media_type="application/json")
-
-
-def _wire(value: Any) -> OpsValue:
-    """An e-mail-shaped JSON value as OpenSRS writes it in XML: every scalar becomes text."""
-    if isinstance(value, dict):
-        return {str(key): _wire(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_wire(item) for item in value]
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
 
 
 def create_simulator_app(simulator: OpenSRSSimulator) -> Starlette:
