@@ -8,14 +8,13 @@ some were removed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import orjson
 from pydantic import BaseModel, JsonValue, ValidationError
 
 from regpipe.contract.envelope import CanonicalEvent
-from regpipe.contract.errors import InvalidDomainNameError
 from regpipe.contract.events import (
     DomainRegistered,
     DomainRegistrationFailed,
@@ -37,11 +36,16 @@ from regpipe.contract.events import (
 )
 from regpipe.contract.events.base import withhold_secrets
 from regpipe.contract.ids import content_fingerprint
-from regpipe.contract.names import normalize_domain
 from regpipe.contract.taxonomy import EventType, Outcome
 from regpipe.providers.coldmail import payloads
 from regpipe.providers.coldmail.payloads import ColdMailEventType as _Kind
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput, build_event
+from regpipe.providers.payload_parsing import (
+    describe_validation_error,
+    parse_payload,
+    payload_domain,
+    to_utc,
+)
 
 __all__ = ["MAPPER_VERSION", "map_record"]
 
@@ -56,7 +60,7 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
         document: JsonValue = orjson.loads(raw.body)
     except orjson.JSONDecodeError as exc:
         raise MappingError(QuarantineReason.INVALID_JSON, f"body is not JSON: {exc}") from exc
-    envelope = _parse(payloads.ColdMailEnvelope, document, "envelope")
+    envelope = parse_payload(payloads.ColdMailEnvelope, document, "envelope")
     try:
         kind = _Kind(envelope.event)
     except ValueError:
@@ -73,7 +77,7 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
     try:
         return [_HANDLERS[kind](context, envelope.data, kind)]
     except ValidationError as exc:
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, _describe(exc)) from exc
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, describe_validation_error(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,43 +112,11 @@ class _Context:
         )
 
 
-def _describe(exc: ValidationError) -> str:
-    # Never the input values: mailbox payloads hold plaintext passwords, and this text reaches logs and quarantine.
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or '$'}: {error['msg']}"
-        for error in exc.errors(include_url=False, include_input=False, include_context=False)
-    )
-
-
-def _parse(model: type[_Model], value: JsonValue, what: str) -> _Model:
-    if not isinstance(value, dict):
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{what}: expected an object")
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{what}: {_describe(exc)}") from exc
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError as exc:
-        # e.g. 0001-01-01T00:00:00+01:00: valid ISO 8601, but before year 1 in UTC.
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"time out of range: {value.isoformat()}") from exc
-
-
 def _domain(value: str | None, *, email: str | None = None) -> str | None:
     # A mailbox's domain is its address's domain when the payload does not name it.
     if value is None and email and "@" in email:
         value = email.rsplit("@", 1)[1]
-    if value is None:
-        return None
-    try:
-        return normalize_domain(value)
-    except InvalidDomainNameError as exc:
-        raise MappingError(QuarantineReason.INVALID_DOMAIN, str(exc)) from exc
+    return payload_domain(value)
 
 
 def _required_domain(value: str | None, *, email: str | None = None) -> str:
@@ -176,7 +148,7 @@ def _kept(extras: dict[str, Any]) -> tuple[dict[str, JsonValue], bool]:
 
 
 def _domain_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
-    order = _parse(payloads.DomainOrder, data, "data")
+    order = parse_payload(payloads.DomainOrder, data, "data")
     domain = _required_domain(order.domain_name)
     kept, _ = _kept(order.extras)
     common: dict[str, Any] = {
@@ -191,11 +163,11 @@ def _domain_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) ->
     if kind is _Kind.DOMAIN_ORDER_SUCCESS:
         registered = DomainRegistered(
             **common,
-            registered_at=_utc(order.creation_time),
-            expires_at=_utc(order.expiry_date),
+            registered_at=to_utc(order.creation_time),
+            expires_at=to_utc(order.expiry_date),
             provider_fields=kept,
         )
-        time = _utc(order.creation_time)
+        time = to_utc(order.creation_time)
         return context.event(EventType.DOMAIN_REGISTERED, Outcome.SUCCESS, registered, time=time, domain=domain)
     times = {"creationTime": data["creationTime"]} if "creationTime" in data else {}
     failed = DomainRegistrationFailed(**common, provider_fields={**times, **kept})
@@ -203,7 +175,7 @@ def _domain_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) ->
 
 
 def _domain_renewal(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
-    renewal = _parse(payloads.DomainRenewal, data, "data")
+    renewal = parse_payload(payloads.DomainRenewal, data, "data")
     domain = _required_domain(renewal.domain_name)
     kept, _ = _kept(renewal.extras)
     common: dict[str, Any] = {
@@ -215,7 +187,7 @@ def _domain_renewal(context: _Context, data: dict[str, JsonValue], kind: _Kind) 
         "error": _error(renewal.error),
     }
     if kind is _Kind.DOMAIN_RENEWAL_SUCCESS:
-        renewed = DomainRenewed(**common, expires_at=_utc(renewal.expire_on), provider_fields=kept)
+        renewed = DomainRenewed(**common, expires_at=to_utc(renewal.expire_on), provider_fields=kept)
         return context.event(EventType.DOMAIN_RENEWED, Outcome.SUCCESS, renewed, time=None, domain=domain)
     expiry = {"expireOn": data["expireOn"]} if "expireOn" in data else {}
     failed = DomainRenewalFailed(**common, provider_fields={**expiry, **kept})
@@ -223,7 +195,7 @@ def _domain_renewal(context: _Context, data: dict[str, JsonValue], kind: _Kind) 
 
 
 def _mailbox_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
-    order = _parse(payloads.MailboxOrder, data, "data")
+    order = parse_payload(payloads.MailboxOrder, data, "data")
     domain = _required_domain(order.domain_name)
     kept, _ = _kept(order.extras)
     common: dict[str, Any] = {
@@ -238,10 +210,10 @@ def _mailbox_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) -
         "message": order.message,
         "error": _error(order.error),
     }
-    time = _utc(order.creation_time)
+    time = to_utc(order.creation_time)
     if kind is _Kind.MAILBOX_ORDER_SUCCESS:
         succeeded = MailboxOrderSucceeded(
-            **common, created_at=time, expires_at=_utc(order.expiry_date), provider_fields=kept
+            **common, created_at=time, expires_at=to_utc(order.expiry_date), provider_fields=kept
         )
         return context.event(EventType.MAILBOX_ORDER_SUCCEEDED, Outcome.SUCCESS, succeeded, time=time, domain=domain)
     times = {key: data[key] for key in ("creationTime", "expiryDate") if key in data}
@@ -250,7 +222,7 @@ def _mailbox_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) -
 
 
 def _mailbox(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
-    mailbox = _parse(payloads.Mailbox, data, "data")
+    mailbox = parse_payload(payloads.Mailbox, data, "data")
     domain = _required_domain(mailbox.domain_name, email=mailbox.email)
     kept, withheld = _kept(mailbox.extras)
     created = kind is _Kind.MAILBOX_CREATED
@@ -267,14 +239,14 @@ def _mailbox(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> Cano
         subscription_id=mailbox.subscription_id,
         workspace_type=mailbox.workspace_type,
         is_admin=mailbox.is_admin,
-        created_at=_utc(mailbox.creation_time),
-        updated_at=_utc(mailbox.updated_time),
+        created_at=to_utc(mailbox.creation_time),
+        updated_at=to_utc(mailbox.updated_time),
         credentials_withheld=withheld,
         message=mailbox.message,
         error=_error(mailbox.error),
         provider_fields=kept,
     )
-    time = _utc(mailbox.creation_time) if created else _utc(mailbox.updated_time)
+    time = to_utc(mailbox.creation_time) if created else to_utc(mailbox.updated_time)
     event_type = EventType.MAILBOX_CREATED if created else EventType.MAILBOX_UPDATED
     return context.event(event_type, Outcome.SUCCESS, event_data, time=time, domain=domain)
 
@@ -291,7 +263,7 @@ _SUBSCRIPTION: Final = {
 
 
 def _subscription(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
-    subscription = _parse(payloads.Subscription, data, "data")
+    subscription = parse_payload(payloads.Subscription, data, "data")
     domain = _required_domain(subscription.domain_name)
     kept, _ = _kept(subscription.extras)
     event_type, outcome, model = _SUBSCRIPTION[kind]
@@ -302,8 +274,8 @@ def _subscription(context: _Context, data: dict[str, JsonValue], kind: _Kind) ->
         user=_user(subscription.user_id, subscription.user_email),
         workspace_type=subscription.workspace_type,
         quantity=subscription.quantity,
-        period_start=_utc(subscription.period_start),
-        period_end=_utc(subscription.period_end),
+        period_start=to_utc(subscription.period_start),
+        period_end=to_utc(subscription.period_end),
         auto_renew=subscription.auto_renew,
         description=subscription.description,
         subscription_status=subscription.subscription_status,
@@ -312,12 +284,12 @@ def _subscription(context: _Context, data: dict[str, JsonValue], kind: _Kind) ->
         provider_fields=kept,
     )
     # A successful renewal starts the new period: the best time the payload gives for when it happened.
-    time = _utc(subscription.period_start) if kind is _Kind.SUBSCRIPTION_RENEWAL_SUCCESS else None
+    time = to_utc(subscription.period_start) if kind is _Kind.SUBSCRIPTION_RENEWAL_SUCCESS else None
     return context.event(event_type, outcome, event_data, time=time, domain=domain)
 
 
 def _prewarmup(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
-    order = _parse(payloads.PrewarmupOrder, data, "data")
+    order = parse_payload(payloads.PrewarmupOrder, data, "data")
     kept, _ = _kept(order.extras)
     mailboxes: list[PrewarmedMailbox] = []
     detail_extras: list[JsonValue] = []
@@ -338,7 +310,7 @@ def _prewarmup(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> Ca
                     profile_picture=mailbox.profile_picture,
                     is_admin=mailbox.is_admin,
                     warming_up_from=mailbox.warming_up_from,
-                    expires_at=_utc(mailbox.expiry_date),
+                    expires_at=to_utc(mailbox.expiry_date),
                     credentials_withheld=withheld,
                     provider_fields=mailbox_extras,
                 )

@@ -8,14 +8,12 @@ batch event plus one `order.status_changed` per order (and, for `orders.register
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, TypeVar
 
-import orjson
 from pydantic import BaseModel, JsonValue, ValidationError
 
 from regpipe.contract.envelope import CanonicalEvent
-from regpipe.contract.errors import InvalidDomainNameError
 from regpipe.contract.events import (
     AccountBalanceLow,
     BatchOrder,
@@ -41,10 +39,16 @@ from regpipe.contract.events import (
 )
 from regpipe.contract.events.base import withhold_secrets
 from regpipe.contract.ids import content_fingerprint
-from regpipe.contract.names import normalize_domain
 from regpipe.contract.taxonomy import EventType, Outcome
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput, build_event
 from regpipe.providers.most import payloads
+from regpipe.providers.payload_parsing import (
+    decode_json,
+    describe_validation_error,
+    parse_payload,
+    payload_domain,
+    to_utc,
+)
 
 __all__ = ["MAPPER_VERSION", "map_record"]
 
@@ -60,8 +64,8 @@ _REGISTERED_STATES: Final = frozenset({"REGISTERED", "SETTING_NS", "COMPLETED"})
 
 def map_record(raw: RawInput) -> list[CanonicalEvent]:
     """Map one Most webhook body to its canonical events; raise `MappingError` when it cannot be mapped."""
-    document = _decode(raw.body)
-    envelope = _parse(payloads.MostEnvelope, document, "envelope")
+    document = decode_json(raw.body)
+    envelope = parse_payload(payloads.MostEnvelope, document, "envelope")
     try:
         kind = payloads.MostEventType(envelope.type)
     except ValueError:
@@ -71,14 +75,14 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
         raw=raw,
         event_id=envelope.id or content_fingerprint(raw.body),
         event_type=envelope.type,
-        time=_utc(envelope.created_at),
+        time=to_utc(envelope.created_at),
         envelope_extras={"envelope": envelope_extras} if envelope_extras else {},
         data=envelope.data,
     )
     try:
         return _HANDLERS[kind](context)
     except ValidationError as exc:
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, _describe(exc)) from exc
+        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, describe_validation_error(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,50 +121,6 @@ class _Context:
         )
 
 
-def _decode(body: bytes) -> JsonValue:
-    try:
-        document: JsonValue = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MappingError(QuarantineReason.INVALID_JSON, f"body is not JSON: {exc}") from exc
-    return document
-
-
-def _describe(exc: ValidationError) -> str:
-    # Never the input values: they may hold secrets (auth codes, passwords) and end up in logs and quarantine.
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or '$'}: {error['msg']}"
-        for error in exc.errors(include_url=False, include_input=False, include_context=False)
-    )
-
-
-def _parse(model: type[_Model], value: JsonValue, what: str) -> _Model:
-    if not isinstance(value, dict):
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{what}: expected an object")
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{what}: {_describe(exc)}") from exc
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError as exc:
-        # e.g. 0001-01-01T00:00:00+01:00: valid ISO 8601, but before year 1 in UTC.
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"time out of range: {value.isoformat()}") from exc
-
-
-def _domain(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return normalize_domain(value)
-    except InvalidDomainNameError as exc:
-        raise MappingError(QuarantineReason.INVALID_DOMAIN, str(exc)) from exc
-
-
 def _error(value: payloads.ErrorValue | None) -> ProviderError | None:
     if value is None:
         return None
@@ -183,12 +143,12 @@ def _kept(*sources: dict[str, Any]) -> dict[str, JsonValue]:
 
 
 def _task(context: _Context) -> list[CanonicalEvent]:
-    task = _parse(payloads.Task, context.data, "data")
-    time = _utc(task.completed_at) or context.time
+    task = parse_payload(payloads.Task, context.data, "data")
+    time = to_utc(task.completed_at) or context.time
     items: list[TaskItem] = []
     fanned: list[CanonicalEvent] = []
     for index, item in enumerate(task.result):
-        domain = _domain(item.domain)
+        domain = payload_domain(item.domain)
         item_data, data_secret = withhold_secrets(item.data or {})
         item_extras, extra_secret = withhold_secrets(item.extras)
         error = _error(item.error)
@@ -209,8 +169,8 @@ def _task(context: _Context) -> list[CanonicalEvent]:
         task_id=task.task_id,
         task_type=task.type,
         status=task.status,
-        created_at=_utc(task.created_at),
-        completed_at=_utc(task.completed_at),
+        created_at=to_utc(task.created_at),
+        completed_at=to_utc(task.completed_at),
         items=items,
         succeeded_count=sum(1 for item in items if item.ok),
         failed_count=sum(1 for item in items if not item.ok),
@@ -236,10 +196,10 @@ def _task_item_events(
     outcome = Outcome.SUCCESS if ok else Outcome.FAILURE
     data: EventData
     if task.type == payloads.TaskType.RENEW:
-        renew = _parse(payloads.RenewResult, item_data, f"data.result[{index}].data")
+        renew = parse_payload(payloads.RenewResult, item_data, f"data.result[{index}].data")
         kept = _kept(renew.extras, item_extras)
         if ok:
-            expiry = _utc(renew.new_expiry)
+            expiry = to_utc(renew.new_expiry)
             data = DomainRenewed(**common, expires_at=expiry, period_years=renew.term, provider_fields=kept)
             event_type = EventType.DOMAIN_RENEWED
         else:
@@ -247,7 +207,7 @@ def _task_item_events(
             data = DomainRenewalFailed(**common, period_years=renew.term, provider_fields=kept)
             event_type = EventType.DOMAIN_RENEWAL_FAILED
     elif task.type == payloads.TaskType.SET_NAMESERVERS:
-        ns_result = _parse(payloads.NameserversResult, item_data, f"data.result[{index}].data")
+        ns_result = parse_payload(payloads.NameserversResult, item_data, f"data.result[{index}].data")
         nameservers = [name.strip().rstrip(".").lower() for name in ns_result.nameservers]
         kept = _kept(ns_result.extras, item_extras)
         model = DomainNameserversUpdated if ok else DomainNameserversUpdateFailed
@@ -255,7 +215,7 @@ def _task_item_events(
         event_type = EventType.DOMAIN_NAMESERVERS_UPDATED if ok else EventType.DOMAIN_NAMESERVERS_UPDATE_FAILED
     elif task.type == payloads.TaskType.GET_AUTH_INFO:
         # item_data has had `authInfo` removed already; only the recipient is published.
-        result = _parse(payloads.AuthInfoResult, item_data, f"data.result[{index}].data")
+        result = parse_payload(payloads.AuthInfoResult, item_data, f"data.result[{index}].data")
         kept = _kept(result.extras, item_extras)
         if ok:
             data = DomainAuthInfoRetrieved(**common, auth_info_delivered_to=result.recipient, provider_fields=kept)
@@ -271,11 +231,11 @@ def _task_item_events(
 
 
 def _batch(context: _Context, registered_stage: bool) -> list[CanonicalEvent]:
-    batch = _parse(payloads.OrderBatch, context.data, "data")
+    batch = parse_payload(payloads.OrderBatch, context.data, "data")
     orders: list[BatchOrder] = []
     per_order: list[CanonicalEvent] = []
     for index, order in enumerate(batch.orders):
-        domain = _domain(order.domain)
+        domain = payload_domain(order.domain)
         status = (order.status or "").upper()
         error = _error(order.error)
         extras = _kept(order.extras)
@@ -357,35 +317,35 @@ def _orders_completed(context: _Context) -> list[CanonicalEvent]:
 
 
 def _expiring(context: _Context) -> list[CanonicalEvent]:
-    notice = _parse(payloads.DomainExpiring, context.data, "data")
-    domain = _domain(notice.domain)
+    notice = parse_payload(payloads.DomainExpiring, context.data, "data")
+    domain = payload_domain(notice.domain)
     data = DomainExpiring(
         domain=domain,
         domain_id=notice.domain_id,
         checkpoint=notice.checkpoint,
         days_left=notice.days_left,
-        expires_at=_utc(notice.expires_at),
+        expires_at=to_utc(notice.expires_at),
         provider_fields=_kept(notice.extras),
     )
     return [context.event(EventType.DOMAIN_EXPIRING, Outcome.NOTIFICATION, data, domain=domain)]
 
 
 def _deleting(context: _Context) -> list[CanonicalEvent]:
-    notice = _parse(payloads.DomainDeleting, context.data, "data")
-    domain = _domain(notice.domain)
+    notice = parse_payload(payloads.DomainDeleting, context.data, "data")
+    domain = payload_domain(notice.domain)
     data = DomainDeleting(
         domain=domain,
         domain_id=notice.domain_id,
-        expires_at=_utc(notice.expires_at),
-        deletes_at=_utc(notice.delete_at),
+        expires_at=to_utc(notice.expires_at),
+        deletes_at=to_utc(notice.delete_at),
         provider_fields=_kept(notice.extras),
     )
     return [context.event(EventType.DOMAIN_DELETING, Outcome.NOTIFICATION, data, domain=domain)]
 
 
 def _blocked(context: _Context) -> list[CanonicalEvent]:
-    notice = _parse(payloads.DomainBlocked, context.data, "data")
-    domain = _domain(notice.domain)
+    notice = parse_payload(payloads.DomainBlocked, context.data, "data")
+    domain = payload_domain(notice.domain)
     data = DomainBlocked(
         domain=domain,
         domain_id=notice.domain_id,
@@ -398,23 +358,23 @@ def _blocked(context: _Context) -> list[CanonicalEvent]:
 
 
 def _complaint(context: _Context) -> list[CanonicalEvent]:
-    notice = _parse(payloads.DomainComplaint, context.data, "data")
-    domain = _domain(notice.domain)
+    notice = parse_payload(payloads.DomainComplaint, context.data, "data")
+    domain = payload_domain(notice.domain)
     data = DomainComplaintReceived(
         domain=domain,
         domain_id=notice.domain_id,
         complaint_id=notice.complaint_id,
         category=notice.category,
         details=notice.details,
-        received_at=_utc(notice.received_at),
-        respond_by=_utc(notice.respond_by),
+        received_at=to_utc(notice.received_at),
+        respond_by=to_utc(notice.respond_by),
         provider_fields=_kept(notice.extras),
     )
     return [context.event(EventType.DOMAIN_COMPLAINT_RECEIVED, Outcome.NOTIFICATION, data, domain=domain)]
 
 
 def _balance_low(context: _Context) -> list[CanonicalEvent]:
-    balance = _parse(payloads.BalanceLow, context.data, "data")
+    balance = parse_payload(payloads.BalanceLow, context.data, "data")
     account = context.raw.headers.account
     data = AccountBalanceLow(
         account=account,
