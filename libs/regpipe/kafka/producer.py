@@ -14,10 +14,13 @@ def create_producer(
     transactional_id: str | None = None,
     linger_ms: int = 5,
     request_timeout_ms: int = 15_000,
+    max_batch_size: int = 16_384,
 ) -> AIOKafkaProducer:
     """A producer that only reports success once every in-sync replica has the record, without duplicates on retry.
 
-    A small linger lets concurrent sends (e.g. many webhook requests) share one produce request.
+    A small linger lets concurrent sends (e.g. many webhook requests) share one produce request. A bulk producer
+    (a stage publishing whole batches) wants a larger `max_batch_size`: aiokafka keeps one produce request per
+    broker in flight, holding at most one batch per partition, so the batch size bounds what a round trip carries.
     """
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
@@ -27,5 +30,6 @@ def create_producer(
         transactional_id=transactional_id,
         linger_ms=linger_ms,
         request_timeout_ms=request_timeout_ms,
+        max_batch_size=max_batch_size,
         compression_type=None,
     )
