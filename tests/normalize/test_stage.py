@@ -16,10 +16,20 @@ from regpipe.contract.sealing import RawSealer, parse_keyring
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.normalize.errors import StageError
 from regpipe.normalize.processor import Processor
+from regpipe.normalize.registry import default_mappers
 from regpipe.normalize.stage import NormalizerStage
 from regpipe.replay.groups import committed_offsets
+from tests.normalize.provider_stream import coldmail_stream, expected_outcome
 from tests.normalize.sample_mapper import SAMPLE_MAPPERS, expected_id, sample_record
-from tests.normalize.topic_io import RawTuple, create_stage_topics, produce, read_all, wait_until_committed
+from tests.normalize.topic_io import (
+    RawTuple,
+    committed_total,
+    create_stage_topics,
+    produce,
+    read_all,
+    wait_until_committed,
+    wait_until_committed_at_least,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -106,3 +116,31 @@ async def test_a_batch_that_cannot_be_published_is_not_committed(kafka_bootstrap
 
     assert await committed_offsets(kafka_bootstrap, topics.group_id, topics.raw) == {}
     assert await read_all(kafka_bootstrap, topics.normalized) == []
+
+
+async def test_a_replica_joining_mid_stream_takes_over_after_what_is_committed(kafka_bootstrap: str) -> None:
+    topics = await create_stage_topics(kafka_bootstrap, partitions=4)
+    records = coldmail_stream(3000, seed=21)
+    expected = expected_outcome(records)
+    await produce(kafka_bootstrap, topics.raw, records)
+    processor = Processor(default_mappers(), _SEALER)
+    first = NormalizerStage(kafka_bootstrap, processor, topics.config(batch_max=50))
+    second = NormalizerStage(kafka_bootstrap, processor, topics.config(batch_max=50))
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(first.run(stop))]
+    try:
+        await wait_until_committed_at_least(kafka_bootstrap, topics.group_id, topics.raw, 300)
+        # The rebalance revokes the first replica's partitions while it has batches in flight.
+        tasks.append(asyncio.create_task(second.run(stop)))
+        assert await committed_total(kafka_bootstrap, topics.group_id, topics.raw) < len(records)
+        await wait_until_committed(kafka_bootstrap, topics.group_id, topics.raw, timeout_s=90)
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 30)
+
+    published = [
+        from_kafka_record(r.value, list(r.headers)).id for r in await read_all(kafka_bootstrap, topics.normalized)
+    ]
+    assert set(published) == expected.ids
+    # What was in flight at the revocation was committed first, so the new owners did not map it again.
+    assert len(published) == len(expected.ids)

@@ -16,7 +16,16 @@ from regpipe.normalize.stage import StageConfig
 from regpipe.replay.groups import committed_offsets
 from regpipe.replay.ranges import RangeSpec, TopicReader
 
-__all__ = ["StageTopics", "create_stage_topics", "end_offsets", "produce", "read_all", "wait_until_committed"]
+__all__ = [
+    "StageTopics",
+    "committed_total",
+    "create_stage_topics",
+    "end_offsets",
+    "produce",
+    "read_all",
+    "wait_until_committed",
+    "wait_until_committed_at_least",
+]
 
 RawTuple = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
 
@@ -98,3 +107,20 @@ async def wait_until_committed(bootstrap: str, group_id: str, topic: str, *, tim
             if all(committed.get(p, 0) >= end for p, end in ends.items()):
                 return committed
             await asyncio.sleep(0.3)
+
+
+async def committed_total(bootstrap: str, group_id: str, topic: str) -> int:
+    """How many records of `topic` the group has committed, over all partitions."""
+    return sum((await committed_offsets(bootstrap, group_id, topic)).values())
+
+
+async def wait_until_committed_at_least(
+    bootstrap: str, group_id: str, topic: str, count: int, *, timeout_s: float = 60.0
+) -> int:
+    """Wait until `group_id` committed at least `count` records of `topic`; return how many it has."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            done = await committed_total(bootstrap, group_id, topic)
+            if done >= count:
+                return done
+            await asyncio.sleep(0.05)

@@ -8,11 +8,13 @@ overwritten by its next commit, or race with it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
+import stamina
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
@@ -31,6 +33,8 @@ __all__ = [
     "describe_group",
     "plan_reset",
 ]
+
+_T = TypeVar("_T")
 
 
 class Whence(StrEnum):
@@ -92,16 +96,14 @@ class ResetPlan:
 
 async def describe_group(bootstrap_servers: str, group_id: str) -> GroupState:
     """The group's state and number of members (`Dead` with 0 members for a group that does not exist)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="regpipe-replay")
-    await admin.start()
-    try:
+
+    async def describe(admin: Any) -> dict[str, Any]:
         # One group per request: aiokafka mis-parses a response describing several.
         responses = await admin.describe_consumer_groups([group_id])
-        group = responses[0].to_object()["groups"][0]
-    except KafkaError as exc:
-        raise ReplayError(f"describing group {group_id!r} failed: {exc}") from exc
-    finally:
-        await admin.close()
+        described: dict[str, Any] = responses[0].to_object()["groups"][0]
+        return described
+
+    group = await _admin_call(bootstrap_servers, f"describing group {group_id!r}", describe)
     if group["error_code"] != 0:
         raise ReplayError(f"describing group {group_id!r} failed with error code {group['error_code']}")
     return GroupState(group_id=group_id, state=group["state"], members=len(group["members"]))
@@ -109,15 +111,33 @@ async def describe_group(bootstrap_servers: str, group_id: str) -> GroupState:
 
 async def committed_offsets(bootstrap_servers: str, group_id: str, topic: str) -> dict[int, int]:
     """Partition -> the offset `group_id` committed on `topic` (partitions it never committed are absent)."""
+
+    async def list_offsets(admin: Any) -> dict[Any, Any]:
+        offsets: dict[Any, Any] = await admin.list_consumer_group_offsets(group_id)
+        return offsets
+
+    offsets = await _admin_call(bootstrap_servers, f"reading the offsets of group {group_id!r}", list_offsets)
+    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
+
+
+async def _admin_call(bootstrap_servers: str, what: str, call: Callable[[Any], Awaitable[_T]]) -> _T:
+    """`call(admin)`, retried while the broker answers with a retriable error (e.g. on a fresh cluster the group
+    coordinator is not available until the offsets topic exists)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="regpipe-replay")
     await admin.start()
     try:
-        offsets: dict[Any, Any] = await admin.list_consumer_group_offsets(group_id)
+        async for attempt in stamina.retry_context(on=_retriable, attempts=20, timeout=30.0, wait_max=2.0):
+            with attempt:
+                return await call(admin)
     except KafkaError as exc:
-        raise ReplayError(f"reading the offsets of group {group_id!r} failed: {exc}") from exc
+        raise ReplayError(f"{what} failed: {exc}") from exc
     finally:
         await admin.close()
-    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
+    raise RuntimeError("unreachable: the retry loop either returns or raises")  # pragma: no cover
+
+
+def _retriable(exc: Exception) -> bool:
+    return isinstance(exc, KafkaError) and bool(exc.retriable)
 
 
 async def plan_reset(
