@@ -56,7 +56,7 @@ class _Replica:
     def __init__(self, config: ImapConfig, publisher: RawPublisher, pg_dsn: str, name: str) -> None:
         self.name = name
         self.stop = asyncio.Event()
-        self.connections = 0
+        self.opened: list[ImapConnection] = []
         self.lease = AdvisoryLease(
             pg_dsn, lease_name(config), service=f"test-{name}", retry_interval_s=0.2, stop=self.stop
         )
@@ -66,14 +66,18 @@ class _Replica:
             classifier=NotificationMailClassifier(),
             source=Source.OPENSRS,
             account=config.username,
-            guard=self.lease.ensure_held,
         )
         self.supervisor = MailboxSupervisor(config, ingestor, lease=self.lease, reconnect=_FAST, opener=self._open)
         self.task: asyncio.Task[None] | None = None
 
+    @property
+    def connections(self) -> int:
+        return len(self.opened)
+
     async def _open(self, config: ImapConfig) -> ImapConnection:
-        self.connections += 1
-        return await ImapConnection.open(config)
+        connection = await ImapConnection.open(config)
+        self.opened.append(connection)
+        return connection
 
     def start(self) -> None:
         self.task = asyncio.create_task(self.supervisor.run(self.stop), name=self.name)
@@ -135,14 +139,15 @@ async def test_a_leader_that_loses_its_lease_stops_reading_at_once(
     leader.start()
     try:
         await _until(lambda: leader.supervisor.state is ReaderState.READING)
+        first = leader.opened[0]
         await _terminate_lease_holder(pg_dsn, lease_name(config))
-        await _until(lambda: leader.supervisor.state is not ReaderState.READING, timeout_s=3)
+        await _until(lambda: first.closed, timeout_s=3)  # within one lease check (0.3 s here)
         lost = REGISTRY.get_sample_value(
             "regpipe_imap_session_errors_total", {"account": config.account, "error": "lease_lost"}
         )
         assert lost == 1
-        # With nobody else waiting it becomes leader again and reads on.
-        await _until(lambda: leader.supervisor.state is ReaderState.READING)
+        # With nobody else waiting it becomes leader again and reads on, over a new connection.
+        await _until(lambda: leader.supervisor.state is ReaderState.READING and leader.connections == 2)
         async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
             await deliver(mailbox, _mails(23, 2))
             await raw.wait_for(2)

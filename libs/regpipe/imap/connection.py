@@ -178,6 +178,12 @@ class ImapConnection:
         return capability in self._capabilities and capability not in self._config.ignore_capabilities
 
     @property
+    def closed(self) -> bool:
+        """True once the connection was closed by either side."""
+        transport = self._protocol.transport
+        return self._lost.is_set() or transport is None or bool(transport.is_closing())
+
+    @property
     def tls_version(self) -> str | None:
         """The TLS version protecting the connection (e.g. `TLSv1.3`); None when it is plain."""
         transport = self._protocol.transport

@@ -22,12 +22,14 @@ from regpipe.kafka.errors import PublishError
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import IMAP_MESSAGES, INGEST_PUBLISH_FAILED, INGEST_PUBLISHED, INGEST_REJECTED
 
-__all__ = ["CONTENT_TYPE", "MailClassifier", "MailIdentity", "MailboxIngestor", "ScanReport"]
+__all__ = ["CONTENT_TYPE", "Guard", "MailClassifier", "MailIdentity", "MailboxIngestor", "ScanReport"]
 
 _log = get_logger(__name__)
 
 #: The content type of the raw records: a whole e-mail.
 CONTENT_TYPE = "message/rfc822"
+#: Awaited before each batch; raises to stop reading (e.g. when the lease is lost).
+Guard = Callable[[], Awaitable[None]]
 _HEADER = "BODY.PEEK[HEADER]"
 _WHOLE = "BODY.PEEK[]"  # PEEK: reading must not mark the mail \Seen for the humans sharing the mailbox
 
@@ -74,9 +76,9 @@ class ScanReport:
 
 
 class MailboxIngestor:
-    """Scans and watches one mailbox; `run(connection)` returns only by raising (connection loss, publish failure).
+    """Scans and watches one mailbox over a connection the caller opens, prepares and closes.
 
-    `guard` is awaited before each batch and must raise to stop reading (the lease check).
+    A `guard` given to `run` or `scan` is awaited before each batch and must raise to stop reading (the lease check).
     """
 
     def __init__(
@@ -87,22 +89,15 @@ class MailboxIngestor:
         classifier: MailClassifier,
         source: Source,
         account: str,
-        guard: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._policy = policy
         self._publisher = publisher
         self._classifier = classifier
         self._source = source
         self._account = account
-        self._guard = guard
         # Mail left in place because it is no notification: seen once per UIDVALIDITY, then skipped.
         self._left_alone: set[int] = set()
         self._uidvalidity: int | None = None
-
-    @property
-    def account(self) -> str:
-        """The mailbox user, as written in the raw records' `account` header."""
-        return self._account
 
     async def prepare(self, connection: ImapConnection) -> None:
         """Create the target folders if needed and SELECT the mailbox."""
@@ -115,7 +110,7 @@ class MailboxIngestor:
             self._left_alone.clear()  # UIDs of another mailbox generation mean other messages
             self._uidvalidity = uidvalidity
 
-    async def run(self, connection: ImapConnection, stop: asyncio.Event) -> None:
+    async def run(self, connection: ImapConnection, stop: asyncio.Event, guard: Guard | None = None) -> None:
         """Scan, then wait for news (IDLE, else polling) and scan again, until `stop`. Call `prepare` first.
 
         Returns between batches once `stop` is set; raises on connection loss or when Kafka does not acknowledge.
@@ -130,7 +125,7 @@ class MailboxIngestor:
         )
         while not stop.is_set():
             announced = connection.exists_seen
-            report = await self.scan(connection, stop)
+            report = await self.scan(connection, stop, guard)
             if report.handled or connection.exists_seen != announced:
                 continue  # mail may have arrived while scanning: look again before waiting
             if idle:
@@ -141,7 +136,9 @@ class MailboxIngestor:
                 except TimeoutError:
                     continue
 
-    async def scan(self, connection: ImapConnection, stop: asyncio.Event | None = None) -> ScanReport:
+    async def scan(
+        self, connection: ImapConnection, stop: asyncio.Event | None = None, guard: Guard | None = None
+    ) -> ScanReport:
         """Handle every message currently waiting, in batches (stopping between two once `stop` is set)."""
         criteria = ["UNDELETED"]
         if self._policy.mark is MarkMode.FLAG:
@@ -152,8 +149,8 @@ class MailboxIngestor:
         for start in range(0, len(waiting), size):
             if stop is not None and stop.is_set():
                 break
-            if self._guard is not None:
-                await self._guard()
+            if guard is not None:
+                await guard()
             batch_published, batch_ignored = await self._batch(connection, waiting[start : start + size])
             published += batch_published
             ignored += batch_ignored

@@ -79,6 +79,8 @@ class MailboxSupervisor:
         self._open = opener
         self._state = ReaderState.STARTING
         self._rng = random.Random()  # noqa: S311 -- backoff jitter, not a secret
+        # The watcher and the per-batch guard share the lease's one database connection: one query at a time.
+        self._lease_check = asyncio.Lock()
 
     @property
     def state(self) -> ReaderState:
@@ -119,16 +121,16 @@ class MailboxSupervisor:
             if not await self._lease.acquire():
                 return
             try:
-                await self._while_leader(self._lease, stop)
+                await self._while_leader(stop)
             except LeaseLostError as exc:
                 IMAP_SESSION_ERRORS.labels(self._imap.account, "lease_lost").inc()
                 _log.warning("imap reader lost its lease; stopped reading", lease=self._lease.name, error=str(exc))
             finally:
                 await self._lease.release()
 
-    async def _while_leader(self, lease: AdvisoryLease, stop: asyncio.Event) -> None:
+    async def _while_leader(self, stop: asyncio.Event) -> None:
         sessions = asyncio.create_task(self._sessions(stop))
-        watch = asyncio.create_task(self._watch(lease))
+        watch = asyncio.create_task(self._watch())
         try:
             done, _ = await asyncio.wait({sessions, watch}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -139,10 +141,17 @@ class MailboxSupervisor:
             watch.result()  # raises LeaseLostError
         sessions.result()
 
-    async def _watch(self, lease: AdvisoryLease) -> None:
+    async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self._reconnect.lease_check_interval_s)
-            await lease.ensure_held()
+            await self._check_lease()
+
+    async def _check_lease(self) -> None:
+        """Raise `LeaseLostError` unless the lease (if any) is still held."""
+        if self._lease is None:
+            return
+        async with self._lease_check:
+            await self._lease.ensure_held()
 
     async def _sessions(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -153,7 +162,7 @@ class MailboxSupervisor:
             opened_at = loop.time()
             try:
                 self._state = ReaderState.READING
-                await self._ingestor.run(connection, stop)
+                await self._ingestor.run(connection, stop, self._check_lease)
             except (ImapConnectionError, ImapCommandError, PublishError) as exc:
                 # A session that broke at once (a MOVE the server refuses, Kafka down) would otherwise re-publish
                 # the same batch every second: back off until a session lasts.

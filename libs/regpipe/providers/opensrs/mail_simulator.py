@@ -109,7 +109,7 @@ def notification_mail(
     recipient: str = _RECIPIENT,
 ) -> bytes:
     """The notification e-mail OpenSRS (or a reseller's template) sends for `event`, as CRLF bytes."""
-    subject = f"Event notification: {event['object']}: {event['event']}: {event['event_id']}"
+    subject = _subject(event)
     body = orjson.dumps(event).decode()
     if template is Template.MISLABELLED_CHARSET:
         return _mislabelled(subject, body, sent_at, recipient)
@@ -143,9 +143,8 @@ def notification_mail(
 
 def malformed_mail(event: dict[str, Any], rng: random.Random, *, sent_at: datetime | None = None) -> bytes:
     """A notification whose JSON body is cut short (as by a broken template or a truncating relay)."""
-    subject = f"Event notification: {event['object']}: {event['event']}: {event['event_id']}"
     body = orjson.dumps(event).decode()
-    message = _headers(subject, sent_at, _RECIPIENT)
+    message = _headers(_subject(event), sent_at, _RECIPIENT)
     message.set_content(body[: rng.randint(len(body) // 3, len(body) - 2)], cte="8bit")
     return message.as_bytes(policy=_POLICY)
 
@@ -223,6 +222,10 @@ def _deliver_sync(target: MailboxTarget, messages: list[bytes]) -> list[int]:
                 uids.append(int(found.group(1)))
         client.logout()
     return uids
+
+
+def _subject(event: dict[str, Any]) -> str:
+    return f"Event notification: {event['object']}: {event['event']}: {event['event_id']}"
 
 
 def _latin1_only(text: str) -> str:

@@ -98,7 +98,6 @@ async def run(settings: ImapParserSettings) -> None:
             classifier=NotificationMailClassifier(),
             source=Source.OPENSRS,
             account=imap.username,
-            guard=lease.ensure_held,
         )
         supervisor = MailboxSupervisor(imap, ingestor, lease=lease, reconnect=reconnect)
         await producer.start()
