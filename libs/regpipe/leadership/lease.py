@@ -49,6 +49,8 @@ class AdvisoryLease:
         self._retry_interval_s = retry_interval_s
         self._stop = stop or asyncio.Event()
         self._conn: asyncpg.Connection | None = None
+        # One connection serves every check: asyncpg refuses two concurrent queries on it.
+        self._check_lock = asyncio.Lock()
 
     @property
     def name(self) -> str:
@@ -83,13 +85,15 @@ class AdvisoryLease:
 
     async def ensure_held(self) -> None:
         """Raise `LeaseLostError` unless the lease's connection is still alive."""
-        if self._conn is None or self._conn.is_closed():
-            raise LeaseLostError(f"lease {self._name} is not held")
-        try:
-            await self._conn.fetchval("SELECT 1", timeout=5)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            await self._drop_connection()
-            raise LeaseLostError(f"lease {self._name} lost: {exc}") from exc
+        async with self._check_lock:
+            conn = self._conn
+            if conn is None or conn.is_closed():
+                raise LeaseLostError(f"lease {self._name} is not held")
+            try:
+                await conn.fetchval("SELECT 1", timeout=5)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                await self._drop_connection()
+                raise LeaseLostError(f"lease {self._name} lost: {exc}") from exc
 
     async def release(self) -> None:
         """Give the lease up (closing the connection releases the session lock)."""

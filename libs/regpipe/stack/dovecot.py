@@ -243,6 +243,9 @@ class DovecotServer(LocalServer):
             # Local tests log in with plain passwords on the plain port too.
             "disable_plaintext_auth = no\n"
             "auth_mechanisms = plain login\n"
+            # A failed login otherwise delays the next ones from the same address by seconds, slowing every
+            # test that follows a wrong-password test.
+            "auth_failure_delay = 0\n"
             # The default (500) refuses system users such as `mail`: login would then say
             # "initialization failed". 0 is refused by Dovecot anyway.
             "first_valid_uid = 1\n"
