@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from regpipe.observability.logging import configure_logging
 from regpipe.services.normalizer.app import SERVICE, run
@@ -13,6 +14,12 @@ def main() -> None:
     """Read settings from the environment and run until stopped."""
     settings = NormalizerSettings()
     configure_logging(SERVICE, settings.log_level)
+    # Mapping allocates many short-lived, acyclic objects per record: with the start-up heap (modules, model
+    # schemas) frozen and fewer young-generation collections, the cyclic GC stops costing ~25% of the CPU
+    # (measured with benchmarks/normalizer); reference counting still frees the per-record garbage at once.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     asyncio.run(run(settings))
 
 
