@@ -13,6 +13,9 @@ from pydantic import ValidationError
 
 from regpipe.contract.envelope import CanonicalEvent, Lineage
 from regpipe.contract.errors import RecordDecodeError
+from regpipe.contract.events import DATA_MODELS
+from regpipe.contract.taxonomy import EventType
+from regpipe.contract.tolerant import known_fields
 
 __all__ = ["KafkaRecord", "from_kafka_record", "to_kafka_record"]
 
@@ -34,6 +37,8 @@ class KafkaRecord:
 def _attribute_name(field: str) -> str:
     return field.replace("_", "")
 
+
+_TYPES = frozenset(t.value for t in EventType)
 
 _FIELD_BY_ATTRIBUTE = {
     _attribute_name(name): name for name in CanonicalEvent.model_fields if name not in ("data", "lineage")
@@ -83,7 +88,10 @@ def from_kafka_record(value: bytes, headers: list[tuple[str, bytes]] | tuple[tup
             offset=int(lineage.get("rawoffset", "0")),
         )
     try:
-        fields["data"] = orjson.loads(value)
+        data = orjson.loads(value)
+        model = DATA_MODELS.get(EventType(fields["type"])) if fields.get("type") in _TYPES else None
+        # Fields added by a newer producer are dropped rather than refused (see `regpipe.contract.tolerant`).
+        fields["data"] = known_fields(model, data) if model is not None else data
         return CanonicalEvent.model_validate(fields)
     except (orjson.JSONDecodeError, ValidationError, ValueError) as exc:
         raise RecordDecodeError(f"not a canonical event record: {exc}") from exc
