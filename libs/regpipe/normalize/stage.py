@@ -17,6 +17,13 @@ after a crash, a failed commit or a rebalance; canonical ids are deterministic, 
 drops them. On stop (SIGTERM) the batches in flight are finished and committed; if Kafka fails meanwhile the stage
 raises `StageError` and leaves them uncommitted. A revocation waits until the batches in flight are committed, so
 the next owner of a partition starts after them.
+
+Kafka transactions (aiokafka's EOS v1: produce and `send_offsets_to_transaction` in one transaction per batch) were
+measured and not adopted: at 500 records a batch they cost nothing measurable (2,675 vs 2,635-2,889 records/s),
+but they would only drop duplicates the deduplicator drops anyway, while a SIGKILLed replica's open transaction
+stalls every read_committed reader of its output partitions until the transaction times out (unless the same
+transactional id comes back), fencing needs a stable transactional id per replica, and batches could no longer
+overlap.
 """
 
 from __future__ import annotations
