@@ -34,7 +34,7 @@ MapperRegistry = Mapping[Source, Mapper]
 
 
 def default_mappers() -> MapperRegistry:
-    """The mappers of every provider whose mapping has landed."""
+    """The mappers of every provider."""
     mappers = [
         Mapper(Source.MOST, most.MAPPER_VERSION, most.map_record),
         Mapper(Source.COLDMAIL, coldmail.MAPPER_VERSION, coldmail.map_record),
