@@ -24,9 +24,12 @@ class RawRecordSpec:
     value: bytes
     headers: list[tuple[str, bytes]]
     source: Source
+    broken: bool = False
 
 
-def _record(source: Source, body: bytes, event_id: str | None, event_type: str | None) -> RawRecordSpec:
+def _record(
+    source: Source, body: bytes, event_id: str | None, event_type: str | None, *, broken: bool = False
+) -> RawRecordSpec:
     headers = RawHeaders(
         source=source,
         transport=Transport.WEBHOOK,
@@ -34,7 +37,7 @@ def _record(source: Source, body: bytes, event_id: str | None, event_type: str |
         provider_event_id=event_id,
         provider_event_type=event_type,
     )
-    return RawRecordSpec(raw_key(source, event_id, body).encode(), body, headers.to_kafka(), source)
+    return RawRecordSpec(raw_key(source, event_id, body).encode(), body, headers.to_kafka(), source, broken)
 
 
 def generate(count: int, *, seed: int = 42, most_share: float = 0.5, broken_share: float = 0.02) -> list[RawRecordSpec]:
@@ -45,7 +48,7 @@ def generate(count: int, *, seed: int = 42, most_share: float = 0.5, broken_shar
         draw = rng.random()
         if draw < broken_share:
             body = _BROKEN[index % len(_BROKEN)] + f" {index}".encode()
-            records.append(_record(Source.MOST if index % 2 else Source.COLDMAIL, body, None, None))
+            records.append(_record(Source.MOST if index % 2 else Source.COLDMAIL, body, None, None, broken=True))
         elif draw < broken_share + most_share:
             event_type, task_type, status = most.VARIANTS[index % len(most.VARIANTS)]
             hook = most.build_event(rng, event_type, task_type=task_type, status=status)
