@@ -128,15 +128,24 @@ async def _stop_server(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
-async def _load(port: int, secret: str, seconds: float, mode: str, connections: int) -> dict[str, Any]:
+async def _load(server_pid: int, port: int, secret: str, seconds: float, mode: str, connections: int) -> dict[str, Any]:
+    """One load phase; adds the server's CPU time over exactly the measured window."""
     command = [sys.executable, "-m", "benchmarks.webhook_receiver.load", "--port", str(port), "--secret", secret]
     command += ["--mode", mode, "--connections", str(connections), "--rate", str(_FIXED_RATE)]
     command += ["--seconds", str(seconds)]
     process = await asyncio.create_subprocess_exec(*command, cwd=_ROOT, stdout=asyncio.subprocess.PIPE)
-    output, _ = await process.communicate()
-    if process.returncode != 0:
+    assert process.stdout is not None
+    cpu: dict[str, float] = {}
+    result: dict[str, Any] = {}
+    async for line in process.stdout:
+        if line.strip() in (b"measure", b"stop"):
+            cpu[line.strip().decode()] = _tree_cpu_s(server_pid)
+        elif line.strip():
+            result = orjson.loads(line)
+    if await process.wait() != 0 or not result:
         raise RuntimeError(f"the load generator failed ({process.returncode})")
-    result: dict[str, Any] = orjson.loads(output)
+    result["server_cpu_s"] = round(cpu["stop"] - cpu["measure"], 2)
+    result["server_cpu_us_per_202"] = round(1e6 * result["server_cpu_s"] / max(1, result["accepted"]), 1)
     return result
 
 
@@ -178,14 +187,10 @@ async def _measure(
     try:
         runs = []
         for connections in args.connections:
-            cpu = _tree_cpu_s(process.pid)
-            run = await _load(port, secret, args.seconds, "max", connections)
-            run["server_cpu_s"] = round(_tree_cpu_s(process.pid) - cpu, 2)
+            run = await _load(process.pid, port, secret, args.seconds, "max", connections)
             runs.append(run)
             print(f"  {target} x{workers} max c={connections}: {run['accepted_per_s']}/s", file=sys.stderr)
-        cpu = _tree_cpu_s(process.pid)
-        fixed = await _load(port, secret, args.seconds, "rate", 32)
-        fixed["server_cpu_s"] = round(_tree_cpu_s(process.pid) - cpu, 2)
+        fixed = await _load(process.pid, port, secret, args.seconds, "rate", 32)
         print(f"  {target} x{workers} @1000/s: {fixed['latency_ms']}", file=sys.stderr)
         wrk = await _wrk(port, secret, args.seconds, max(args.connections), workdir)
     finally:
@@ -235,15 +240,18 @@ def _summary(report: dict[str, Any]) -> str:
         f"{report['machine']['load_average_before']}), Kafka {report['kafka']} on the same machine. "
         f"Produced by `python -m benchmarks.webhook_receiver`; figures in `webhook_receiver.json`.",
         "",
-        "| server | workers | max accepted/s (best of connections) | wrk max/s | p50 @ 1000/s | p99 @ 1000/s |",
-        "|---|---|---|---|---|---|",
+        "| server | workers | max accepted/s (best of connections) | server CPU µs per 202 at max | wrk max/s "
+        "| p50 @ 1000/s | p99 @ 1000/s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, figures in report["results"].items():
         target, workers = key.split("_workers_")
         fixed = figures["at_fixed_rate"]
         wrk = figures["wrk_max"]["accepted_per_s"] if figures["wrk_max"] else "-"
+        best = next(run for run in figures["max_runs"] if run["connections"] == figures["max_at_connections"])
         lines.append(
-            f"| {target} | {workers} | {figures['max_accepted_per_s']} (c={figures['max_at_connections']}) | {wrk} "
+            f"| {target} | {workers} | {figures['max_accepted_per_s']} (c={figures['max_at_connections']}) "
+            f"| {best['server_cpu_us_per_202']} | {wrk} "
             f"| {fixed['latency_ms']['p50']} ms | {fixed['latency_ms']['p99']} ms |"
         )
     lines += ["", "Receiver / bare endpoint:", ""]
@@ -253,11 +261,16 @@ def _summary(report: dict[str, Any]) -> str:
             f"p99 at 1000/s {ratio['p99_at_fixed_rate_ms']} ms vs bare"
         )
     targets = report["targets"]
+    lines += ["", f"Targets: >= {targets['accepted_per_s']} accepted/s, p99 < {targets['p99_ms']} ms at 1000/s:", ""]
+    for workers, met in targets["by_workers"].items():
+        lines.append(
+            f"- {workers} worker(s): throughput {'met' if met['throughput_met'] else 'missed'}, "
+            f"latency {'met' if met['latency_met'] else 'missed'}"
+        )
     lines += [
         "",
-        f"Targets: >= {targets['accepted_per_s']} accepted/s -> {'met' if targets['throughput_met'] else 'missed'}; "
-        f"p99 < {targets['p99_ms']} ms at 1000/s -> {'met' if targets['latency_met'] else 'missed'}.",
-        "",
+        "wrk repeats one request, so every record has the same key and lands in one partition, where the",
+        "idempotent producer keeps one batch in flight at a time: its figure is the receiver's worst case.",
         "The load generator runs on the same two cores as the receiver and the broker, so every figure includes",
         "that contention; a 202 is only sent after Kafka acknowledged the record (acks=all, idempotent producer).",
     ]
@@ -269,7 +282,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per phase")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--connections", type=int, nargs="+", default=[32, 64, 128])
+    parser.add_argument("--connections", type=int, nargs="+", default=[32, 64, 128, 256])
     args = parser.parse_args()
     load_before = os.getloadavg()
     results = asyncio.run(_bench(args))
@@ -281,10 +294,14 @@ def main() -> None:
             "p99_at_fixed_rate_ms": f"{receiver['at_fixed_rate']['latency_ms']['p99']} / "
             f"{bare['at_fixed_rate']['latency_ms']['p99']}",
         }
-    best = max(figures["max_accepted_per_s"] for key, figures in results.items() if key.startswith("receiver"))
-    p99 = min(
-        figures["at_fixed_rate"]["latency_ms"]["p99"] for key, figures in results.items() if key.startswith("receiver")
-    )
+    targets = {
+        str(workers): {
+            "throughput_met": results[f"receiver_workers_{workers}"]["max_accepted_per_s"] >= _TARGET_ACCEPTED_PER_S,
+            "latency_met": results[f"receiver_workers_{workers}"]["at_fixed_rate"]["latency_ms"]["p99"]
+            < _TARGET_P99_MS,
+        }
+        for workers in args.workers
+    }
     report = {
         "benchmark": "webhook_receiver",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -298,12 +315,7 @@ def main() -> None:
         "fixed_rate_per_s": _FIXED_RATE,
         "results": results,
         "ratios": ratios,
-        "targets": {
-            "accepted_per_s": _TARGET_ACCEPTED_PER_S,
-            "p99_ms": _TARGET_P99_MS,
-            "throughput_met": best >= _TARGET_ACCEPTED_PER_S,
-            "latency_met": p99 < _TARGET_P99_MS,
-        },
+        "targets": {"accepted_per_s": _TARGET_ACCEPTED_PER_S, "p99_ms": _TARGET_P99_MS, "by_workers": targets},
     }
     _RESULTS.mkdir(parents=True, exist_ok=True)
     (_RESULTS / "webhook_receiver.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
