@@ -7,6 +7,7 @@ their acknowledgements are awaited together; only after that may the caller comm
 from __future__ import annotations
 
 import asyncio
+from asyncio import Future
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from aiokafka.errors import KafkaError
 
 from regpipe.normalize.errors import StageError
 
-__all__ = ["Outgoing", "publish_all", "send", "wait_for_acks"]
+__all__ = ["Outgoing", "publish_all", "send_all", "wait_for_acks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,18 +30,25 @@ class Outgoing:
     headers: Sequence[tuple[str, bytes]]
 
 
-async def send(producer: AIOKafkaProducer, record: Outgoing) -> asyncio.Future[Any]:
-    """Hand `record` to the producer; the returned future resolves once Kafka acknowledged it."""
+async def send_all(producer: AIOKafkaProducer, records: Iterable[Outgoing], *, timeout_s: float) -> list[Future[Any]]:
+    """Hand `records` to the producer and return their acknowledgement futures, without waiting for them.
+
+    `StageError` if the producer refuses a record or cannot take them within `timeout_s` (e.g. no metadata for
+    the topic).
+    """
+    acks: list[Future[Any]] = []
     try:
-        ack: asyncio.Future[Any] = await producer.send(
-            record.topic, value=record.value, key=record.key, headers=record.headers
-        )
-    except KafkaError as exc:
-        raise StageError(f"Kafka refused a record for {record.topic}: {type(exc).__name__}: {exc}") from exc
-    return ack
+        async with asyncio.timeout(timeout_s):
+            for record in records:
+                acks.append(
+                    await producer.send(record.topic, value=record.value, key=record.key, headers=record.headers)
+                )
+    except (KafkaError, TimeoutError) as exc:
+        raise StageError(f"the producer did not take a batch: {type(exc).__name__}: {exc}") from exc
+    return acks
 
 
-async def wait_for_acks(acks: Sequence[asyncio.Future[Any]], *, timeout_s: float) -> None:
+async def wait_for_acks(acks: Sequence[Future[Any]], *, timeout_s: float) -> None:
     """Wait until every record is acknowledged; `StageError` if one fails or `timeout_s` passes first."""
     try:
         async with asyncio.timeout(timeout_s):
@@ -51,10 +59,6 @@ async def wait_for_acks(acks: Sequence[asyncio.Future[Any]], *, timeout_s: float
 
 async def publish_all(producer: AIOKafkaProducer, records: Iterable[Outgoing], *, timeout_s: float) -> int:
     """Produce `records` and return how many once all are acknowledged; `StageError` if any is not in time."""
-    try:
-        async with asyncio.timeout(timeout_s):
-            acks = [await send(producer, record) for record in records]
-    except TimeoutError as exc:
-        raise StageError("the producer did not take the batch in time") from exc
+    acks = await send_all(producer, records, timeout_s=timeout_s)
     await wait_for_acks(acks, timeout_s=timeout_s)
     return len(acks)

@@ -42,7 +42,7 @@ from regpipe.kafka.producer import create_producer
 from regpipe.kafka.topics import Topic
 from regpipe.normalize.errors import StageError
 from regpipe.normalize.processor import Mapped, Processor, Quarantined
-from regpipe.normalize.publish import Outgoing, send, wait_for_acks
+from regpipe.normalize.publish import Outgoing, send_all, wait_for_acks
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import (
     EMPTY_MAPPINGS,
@@ -168,7 +168,7 @@ class NormalizerStage:
                     await asyncio.sleep(0)
             flight.offsets[tp] = records[-1].offset + 1
             flight.tally.consumed[tp] = len(records)
-        flight.acks = [await send(self._producer, record) for record in outgoing]
+        flight.acks = await send_all(self._producer, outgoing, timeout_s=self._config.ack_timeout_s)
         return flight
 
     def _outgoing(self, record: Any, result: Mapped | Quarantined, tally: _Tally) -> list[Outgoing]:
