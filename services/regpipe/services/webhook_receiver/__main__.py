@@ -15,7 +15,7 @@ def main() -> None:
     configure_logging(SERVICE, settings.log_level)
     uvicorn.run(
         # An import string and a factory, so that every worker process builds its own app and producer.
-        "regpipe.services.webhook_receiver.app:create_app",
+        "regpipe.services.webhook_receiver.app:create_worker_app",
         factory=True,
         host=settings.webhook_host,
         port=settings.webhook_port,
