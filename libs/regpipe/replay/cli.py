@@ -13,11 +13,14 @@ Ranges are `[from, to)`; times are ISO 8601 (UTC when no zone is given). Every c
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import orjson
+import structlog
 import typer
 
 from regpipe.contract.errors import SealError
@@ -141,6 +144,8 @@ def reset_group_command(
     plan = _run(plan_reset(bootstrap_servers, group, topic, target, partition=partition))
     if execute:
         _run(apply_reset(bootstrap_servers, plan))
+    elif plan.group.active:
+        typer.echo(f"note: the group has {plan.group.members} active member(s); --execute would be refused", err=True)
     _print(
         {
             "group": plan.group_id,
@@ -212,6 +217,9 @@ def _fail(message: str) -> NoReturn:
 
 def main() -> None:
     """Console-script entry point."""
+    # Reports go to stdout as JSON; logs (e.g. retries while a fresh cluster elects its group coordinator) to stderr.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(message)s")
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
     app()
 
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import stamina
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from regpipe.replay.errors import ActiveGroupError, RangeError, ReplayError
 from regpipe.replay.ranges import RangeSpec, TopicReader
@@ -192,7 +192,11 @@ async def apply_reset(bootstrap_servers: str, plan: ResetPlan) -> None:
         offsets = {TopicPartition(plan.topic, row.partition): row.target for row in plan.partitions}
         consumer.assign(list(offsets))
         await consumer.commit(offsets)
+    except CommitFailedError as exc:
+        raise ActiveGroupError(
+            f"group {plan.group_id!r} gained members meanwhile; the broker refused the reset"
+        ) from exc
     except KafkaError as exc:
-        raise ActiveGroupError(f"the broker refused the reset of group {plan.group_id!r}: {exc}") from exc
+        raise ReplayError(f"resetting group {plan.group_id!r} failed: {type(exc).__name__}: {exc}") from exc
     finally:
         await consumer.stop()
