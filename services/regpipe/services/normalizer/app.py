@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regpipe.contract.sealing import RawSealer, parse_keyring
-from regpipe.normalize import MapperRegistry, NormalizerStage, Processor, StageConfig, default_mappers
+from regpipe.normalize import NormalizerStage, Processor, StageConfig, default_mappers
 from regpipe.runtime import run_worker
 from regpipe.services.normalizer.settings import NormalizerSettings
 
@@ -12,8 +12,8 @@ __all__ = ["SERVICE", "create_stage", "run"]
 SERVICE = "normalizer"
 
 
-def create_stage(settings: NormalizerSettings, mappers: MapperRegistry | None = None) -> NormalizerStage:
-    """The stage as configured; `mappers` defaults to every registered provider."""
+def create_stage(settings: NormalizerSettings) -> NormalizerStage:
+    """The stage as configured, mapping with every registered provider's mapper."""
     sealer = RawSealer(parse_keyring(settings.raw_seal_keys.get_secret_value()), settings.raw_seal_active_key)
     config = StageConfig(
         group_id=settings.normalizer_group_id,
@@ -24,7 +24,7 @@ def create_stage(settings: NormalizerSettings, mappers: MapperRegistry | None = 
         session_timeout_ms=settings.normalizer_session_timeout_ms,
         client_id=f"regpipe-{SERVICE}",
     )
-    processor = Processor(mappers if mappers is not None else default_mappers(), sealer)
+    processor = Processor(default_mappers(), sealer)
     return NormalizerStage(settings.kafka_bootstrap_servers, processor, config)
 
 
