@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 
 import pytest
+from prometheus_client import REGISTRY
 
 from regpipe.contract.cloudevents import from_kafka_record
 from regpipe.contract.raw import RawHeaders
@@ -77,6 +78,7 @@ async def test_mixed_stream_lands_on_normalized_or_quarantine_and_is_committed(k
     stream = good + duplicates + sealed + [record for record, _ in bad.values()]
     await produce(kafka_bootstrap, topics.raw, stream)
 
+    mapper_errors_before = _mapper_errors()
     stage = NormalizerStage(kafka_bootstrap, Processor(SAMPLE_MAPPERS, _SEALER), topics.config(batch_max=40))
     stop = asyncio.Event()
     task = asyncio.create_task(stage.run(stop))
@@ -101,6 +103,12 @@ async def test_mixed_stream_lands_on_normalized_or_quarantine_and_is_committed(k
         _, original_value, original_headers = bad[record.key][0]
         assert record.value == original_value  # still sealed, byte for byte
         assert list(record.headers)[: len(original_headers)] == original_headers
+    # The mapper bug is counted where operators look.
+    assert _mapper_errors() == mapper_errors_before + 1
+
+
+def _mapper_errors() -> float:
+    return REGISTRY.get_sample_value("regpipe_mapper_errors_total", {"source": "most", "error": "KeyError"}) or 0.0
 
 
 async def test_a_batch_that_cannot_be_published_is_not_committed(kafka_bootstrap: str) -> None:
