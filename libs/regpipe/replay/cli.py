@@ -40,36 +40,36 @@ _T = TypeVar("_T")
 
 app = typer.Typer(add_completion=False, help="Replay raw or quarantined records, reset consumer groups.")
 
-Bootstrap = Annotated[str, typer.Option("--bootstrap-servers", envvar="KAFKA_BOOTSTRAP_SERVERS")]
-Partition = Annotated[int | None, typer.Option("--partition", help="Only this partition (default: all).")]
-FromOffset = Annotated[int | None, typer.Option("--from-offset", help="First offset (inclusive).")]
-ToOffset = Annotated[int | None, typer.Option("--to-offset", help="End offset (exclusive).")]
-FromTime = Annotated[str | None, typer.Option("--from-time", help="From the first record at or after this time.")]
-ToTime = Annotated[str | None, typer.Option("--to-time", help="Up to the first record at or after this time.")]
-Corrections = Annotated[
+_Bootstrap = Annotated[str, typer.Option("--bootstrap-servers", envvar="KAFKA_BOOTSTRAP_SERVERS")]
+_Partition = Annotated[int | None, typer.Option("--partition", help="Only this partition (default: all).")]
+_FromOffset = Annotated[int | None, typer.Option("--from-offset", help="First offset (inclusive).")]
+_ToOffset = Annotated[int | None, typer.Option("--to-offset", help="End offset (exclusive).")]
+_FromTime = Annotated[str | None, typer.Option("--from-time", help="From the first record at or after this time.")]
+_ToTime = Annotated[str | None, typer.Option("--to-time", help="Up to the first record at or after this time.")]
+_Corrections = Annotated[
     bool, typer.Option("--corrections", help="Publish as corrections, which the deduplicator lets through.")
 ]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Map and count, publish nothing.")]
-# Secrets come from the environment only, so they never appear in a process listing or shell history.
-SealKeys = Annotated[str, typer.Option(envvar="RAW_SEAL_KEYS", hidden=True, show_default=False)]
-RawTopic = Annotated[str, typer.Option("--raw-topic")]
-NormalizedTopic = Annotated[str, typer.Option("--normalized-topic")]
-QuarantineTopic = Annotated[str, typer.Option("--quarantine-topic")]
+_DryRun = Annotated[bool, typer.Option("--dry-run", help="Map and count, publish nothing.")]
+# Secrets are meant to come from the environment (the flag is hidden), so they stay out of process listings.
+_SealKeys = Annotated[str, typer.Option(envvar="RAW_SEAL_KEYS", hidden=True, show_default=False)]
+_RawTopic = Annotated[str, typer.Option("--raw-topic")]
+_NormalizedTopic = Annotated[str, typer.Option("--normalized-topic")]
+_QuarantineTopic = Annotated[str, typer.Option("--quarantine-topic")]
 
 
 @app.command("renormalize")
 def renormalize_command(
-    bootstrap_servers: Bootstrap,
-    partition: Partition = None,
-    from_offset: FromOffset = None,
-    to_offset: ToOffset = None,
-    from_time: FromTime = None,
-    to_time: ToTime = None,
-    corrections: Corrections = False,
-    dry_run: DryRun = False,
-    raw_seal_keys: SealKeys = "",
-    raw_topic: RawTopic = Topic.RAW.value,
-    normalized_topic: NormalizedTopic = Topic.NORMALIZED.value,
+    bootstrap_servers: _Bootstrap,
+    partition: _Partition = None,
+    from_offset: _FromOffset = None,
+    to_offset: _ToOffset = None,
+    from_time: _FromTime = None,
+    to_time: _ToTime = None,
+    corrections: _Corrections = False,
+    dry_run: _DryRun = False,
+    raw_seal_keys: _SealKeys = "",
+    raw_topic: _RawTopic = Topic.RAW.value,
+    normalized_topic: _NormalizedTopic = Topic.NORMALIZED.value,
 ) -> None:
     """Re-read a range of the raw topic, map it with the current mappers, publish to the normalized topic."""
     spec = _spec(partition, from_offset, to_offset, from_time, to_time)
@@ -81,22 +81,22 @@ def renormalize_command(
 
 @app.command("redrive-quarantine")
 def redrive_command(
-    bootstrap_servers: Bootstrap,
-    partition: Partition = None,
-    from_offset: FromOffset = None,
-    to_offset: ToOffset = None,
-    from_time: FromTime = None,
-    to_time: ToTime = None,
+    bootstrap_servers: _Bootstrap,
+    partition: _Partition = None,
+    from_offset: _FromOffset = None,
+    to_offset: _ToOffset = None,
+    from_time: _FromTime = None,
+    to_time: _ToTime = None,
     reason: Annotated[list[str] | None, typer.Option("--reason", help="Only records with this reason.")] = None,
     source: Annotated[list[str] | None, typer.Option("--source", help="Only records of this source.")] = None,
     requarantine: Annotated[
         bool, typer.Option("--requarantine", help="Quarantine again what still fails (with its new reason).")
     ] = False,
-    corrections: Corrections = False,
-    dry_run: DryRun = False,
-    raw_seal_keys: SealKeys = "",
-    quarantine_topic: QuarantineTopic = Topic.QUARANTINE.value,
-    normalized_topic: NormalizedTopic = Topic.NORMALIZED.value,
+    corrections: _Corrections = False,
+    dry_run: _DryRun = False,
+    raw_seal_keys: _SealKeys = "",
+    quarantine_topic: _QuarantineTopic = Topic.QUARANTINE.value,
+    normalized_topic: _NormalizedTopic = Topic.NORMALIZED.value,
 ) -> None:
     """Map quarantined records again; publish what maps now, report what still fails."""
     spec = _spec(partition, from_offset, to_offset, from_time, to_time)
@@ -119,10 +119,10 @@ def redrive_command(
 
 @app.command("reset-group")
 def reset_group_command(
-    bootstrap_servers: Bootstrap,
+    bootstrap_servers: _Bootstrap,
     group: Annotated[str, typer.Option("--group", help="The consumer group (of any stage).")],
     topic: Annotated[str, typer.Option("--topic", help="The topic whose offsets to move.")] = Topic.RAW.value,
-    partition: Partition = None,
+    partition: _Partition = None,
     to_earliest: Annotated[bool, typer.Option("--to-earliest")] = False,
     to_latest: Annotated[bool, typer.Option("--to-latest")] = False,
     to_offset: Annotated[int | None, typer.Option("--to-offset", help="This offset (clamped per partition).")] = None,
