@@ -108,7 +108,6 @@ async def test_authentication_is_checked_before_the_body_is_judged(client: httpx
         (BODY, "text/xml", {}, "unsupported_content_type"),
         (BODY, "application/json; charset=latin-1", {}, "unsupported_charset"),
         (BODY, "application/json", {"content-encoding": "gzip"}, "unsupported_content_encoding"),
-        (b"\xff\xfe{}", "application/json", {}, "undecodable_body"),
         (b"", "application/json", {}, "empty_body"),
     ],
 )
@@ -132,8 +131,8 @@ async def test_json_media_types_are_readable(client: httpx.AsyncClient, content_
     assert answer.status_code == 503  # readable and authenticated: only Kafka is missing
 
 
-async def test_an_authenticated_body_that_is_not_json_is_not_refused(client: httpx.AsyncClient) -> None:
-    body = b'{"id": "evt_cut", "type": "balance.lo'
+@pytest.mark.parametrize("body", [b'{"id": "evt_cut", "type": "balance.lo', b"\xff\xfe{}"])
+async def test_an_authenticated_body_that_is_not_json_is_not_refused(client: httpx.AsyncClient, body: bytes) -> None:
     answer = await client.post("/webhooks/most", content=body, headers=_signed(body))
     assert answer.status_code == 503  # on its way to Kafka, not a 400
 

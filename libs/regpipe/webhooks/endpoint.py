@@ -1,7 +1,7 @@
 """The hot path, `POST /webhooks/<provider>[/<token>]`, as a lean ASGI app: it reads the exact body bytes,
 authenticates them, publishes them untouched to `registrar.raw.v1`, and answers 202 only once Kafka acknowledged.
 
-Answers: 202 published; 400 unreadable (content type, encoding, charset, empty or non-UTF-8 body); 401 not
+Answers: 202 published; 400 unreadable (content type, encoding, charset, empty body); 401 not
 authenticated (never published); 404 unknown provider; 405 not a POST; 413 body too large (by Content-Length or
 as streamed); 503 with Retry-After when Kafka cannot take the record, so the provider retries and nothing is lost.
 A body that authenticates but is not JSON is still published: the normalizer quarantines it with its reason.
@@ -195,16 +195,13 @@ def _readable_content_type(headers: Mapping[str, str]) -> str:
 
 
 def _parse_json(body: bytes) -> object:
-    """The parsed body, or None when it is UTF-8 text but not JSON (still published: the normalizer decides)."""
+    """The parsed body, or None when it is not JSON (even not UTF-8): an authenticated body is published all the
+    same, and the normalizer quarantines it with its reason, so nothing the provider sent is lost."""
     if not body:
         raise UnreadableRequestError("empty_body", "the request has no body")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UnreadableRequestError("undecodable_body", "the body is not UTF-8 text") from exc
         return None
 
 
