@@ -60,7 +60,8 @@ class RawPublisher:
         """Publish `body` untouched (or sealed) and return its position; raise `PublishError` if not acknowledged."""
         key = raw_key(source, provider_event_id, body)
         value, seal = self._sealer.seal(body) if self._sealer is not None else (body, None)
-        headers = RawHeaders(
+        # The arguments are already typed: skip validation on this hot path (defaults still fill received_at/ingest_id).
+        headers = RawHeaders.model_construct(
             source=source,
             transport=transport,
             content_type=content_type,
@@ -70,10 +71,10 @@ class RawPublisher:
             seal=seal,
         )
         try:
-            metadata = await asyncio.wait_for(
-                self._producer.send_and_wait(self._topic, value=value, key=key.encode(), headers=headers.to_kafka()),
-                timeout=self._timeout_s,
-            )
+            async with asyncio.timeout(self._timeout_s):
+                metadata = await self._producer.send_and_wait(
+                    self._topic, value=value, key=key.encode(), headers=headers.to_kafka()
+                )
         except (KafkaError, TimeoutError) as exc:
             raise PublishError(f"raw record {key} not acknowledged by Kafka: {type(exc).__name__}: {exc}") from exc
         return PublishedRecord(key=key, partition=metadata.partition, offset=metadata.offset)
