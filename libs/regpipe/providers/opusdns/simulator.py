@@ -19,7 +19,6 @@ import asyncio
 import math
 import random
 import re
-import socket
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -40,6 +39,7 @@ from starlette.routing import Route
 from regpipe.providers.opusdns.auth import TOKEN_PATH
 from regpipe.providers.opusdns.payloads import EVENT_ID_PATTERN, ObjectType, Operation, Subtype
 from regpipe.providers.opusdns.sample_events import EventFactory
+from regpipe.runtime.http import serve_app
 
 __all__ = [
     "ALL_PERMISSIONS",
@@ -578,24 +578,8 @@ def create_simulator_app(simulator: OpusDnsSimulator) -> Starlette:
 @asynccontextmanager
 async def serve_simulator(simulator: OpusDnsSimulator, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
     """Serve `simulator` on `host:port` (0: any free port) inside the running loop; yields its base URL."""
-    # proto must say TCP explicitly: asyncio only sets TCP_NODELAY on sockets that do, and without it every
-    # answer waits ~40 ms for a delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    config = uvicorn.Config(create_simulator_app(simulator), log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="opusdns-simulator")
-    try:
-        while not server.started:
-            if task.done():
-                task.result()  # re-raise why it could not start
-            await asyncio.sleep(0.01)
-        yield f"http://{host}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
-        sock.close()
+    async with serve_app(create_simulator_app(simulator), host, port) as bound:
+        yield f"http://{host}:{bound}"
 
 
 def run_simulator(
