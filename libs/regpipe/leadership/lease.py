@@ -20,6 +20,16 @@ __all__ = ["AdvisoryLease", "LeaseLostError", "lease_key"]
 
 _log = get_logger(__name__)
 
+# Everything that means "this connection can no longer vouch for the lock": network errors, the server ending the
+# session (pg_terminate_backend, restart), and asyncpg's own protocol-state errors after such an end.
+_CONNECTION_LOST = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+
 
 class LeaseLostError(Exception):
     """The lease is no longer held (connection lost): the holder must stop acting as leader."""
@@ -69,7 +79,7 @@ class AdvisoryLease:
                 if self._conn is None or self._conn.is_closed():
                     self._conn = await asyncpg.connect(self._dsn, timeout=10)
                 got = await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", self._key, timeout=10)
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            except _CONNECTION_LOST as exc:
                 _log.warning("lease acquire failed, retrying", lease=self._name, error=str(exc))
                 await self._drop_connection()
                 got = False
@@ -91,7 +101,7 @@ class AdvisoryLease:
                 raise LeaseLostError(f"lease {self._name} is not held")
             try:
                 await conn.fetchval("SELECT 1", timeout=5)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except _CONNECTION_LOST as exc:
                 await self._drop_connection()
                 raise LeaseLostError(f"lease {self._name} lost: {exc}") from exc
 
@@ -105,7 +115,7 @@ class AdvisoryLease:
         if conn is not None and not conn.is_closed():
             try:
                 await asyncio.wait_for(conn.close(), timeout=5)
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            except _CONNECTION_LOST as exc:
                 _log.warning("lease connection close failed; terminating", lease=self._name, error=str(exc))
                 conn.terminate()
 
