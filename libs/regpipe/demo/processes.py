@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,6 +12,12 @@ from pathlib import Path
 from typing import IO
 
 __all__ = ["ServiceProcess"]
+
+
+def _with_parent_death_signal(command: list[str]) -> list[str]:
+    """`command`, made to receive SIGTERM if the demo dies without stopping it (util-linux `setpriv`)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", *command] if setpriv else command
 
 
 @dataclass
@@ -39,7 +46,7 @@ class ServiceProcess:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", self.module],
+            _with_parent_death_signal([sys.executable, "-m", self.module]),
             env={**os.environ, **self.env},
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -111,7 +111,8 @@ async def run_demo(options: DemoOptions) -> int:
     """Run the demo; returns the process exit code."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: closing the terminal must stop the servers and services, not orphan them.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     _say(f"starting Kafka, PostgreSQL and Dovecot IMAP (state in {options.state_dir})")
     stack = LocalStack(options.state_dir, reset=True)
