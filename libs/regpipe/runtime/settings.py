@@ -1,0 +1,68 @@
+"""Settings building blocks every service composes its one settings class from.
+
+A service's settings class inherits the blocks it needs (`class XSettings(KafkaSettings, ServiceSettings)`), so
+the same variable means the same thing, with the same type and validation, in every service. Env var = field
+name in upper case; secrets are `SecretStr` and print as `**********`.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from regpipe.contract.sealing import RawSealer, parse_keyring
+
+__all__ = ["KafkaSettings", "LeaseSettings", "PostgresSettings", "SealSettings", "ServiceSettings"]
+
+
+class ServiceSettings(BaseSettings):
+    """What every service has: logging and the health server (a subclass sets its own `health_port` default)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    health_host: str = "0.0.0.0"  # noqa: S104  # probes reach the pod from outside
+    health_port: int = Field(default=0, ge=0, le=65535, description="Health/metrics port; 0 disables the server")
+    log_level: str = "INFO"
+
+
+class KafkaSettings(BaseSettings):
+    """Where the Kafka cluster is."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", min_length=1)
+
+
+class PostgresSettings(BaseSettings):
+    """Where the service's PostgreSQL database is."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    postgres_dsn: SecretStr = Field(description="PostgreSQL DSN (postgresql://user:password@host:port/db)")
+
+
+class LeaseSettings(PostgresSettings):
+    """Leader election through a PostgreSQL advisory lock (pollers, the IMAP parser, schedulers)."""
+
+    lease_retry_interval_s: float = Field(default=1.0, gt=0, description="How often a standby tries the lease")
+    lease_check_interval_s: float = Field(default=2.0, gt=0, description="How often the leader checks its lease")
+
+
+class SealSettings(BaseSettings):
+    """The key ring raw values are sealed with (AES-GCM); unset: raw values are plain."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    raw_seal_keys: SecretStr | None = Field(default=None, description="kid:base64key,... to seal raw records")
+    raw_seal_active_key: str | None = Field(default=None, description="Key id new raw records are sealed with")
+
+    @model_validator(mode="after")
+    def _active_key_is_in_ring(self) -> SealSettings:
+        if self.raw_seal_active_key and not self.raw_seal_keys:
+            raise ValueError("RAW_SEAL_ACTIVE_KEY is set but RAW_SEAL_KEYS is empty")
+        return self
+
+    def sealer(self) -> RawSealer:
+        """The sealer these settings describe (opens any key of the ring, seals with the active one)."""
+        spec = self.raw_seal_keys.get_secret_value() if self.raw_seal_keys is not None else ""
+        return RawSealer(parse_keyring(spec), self.raw_seal_active_key)
