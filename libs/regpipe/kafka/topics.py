@@ -22,9 +22,6 @@ class Topic(StrEnum):
     EVENTS = "registrar.events.v1"
     QUARANTINE = "registrar.quarantine.v1"
     DEDUP_STATE = "registrar.dedup.state.v1"
-    DELIVERY_RETRY_1M = "registrar.delivery.retry.1m.v1"
-    DELIVERY_RETRY_10M = "registrar.delivery.retry.10m.v1"
-    DELIVERY_RETRY_1H = "registrar.delivery.retry.1h.v1"
     DELIVERY_DLQ = "registrar.delivery.dlq.v1"
 
 
@@ -59,8 +56,7 @@ TOPICS: Final[dict[Topic, TopicSpec]] = {
     Topic.DEDUP_STATE: TopicSpec(
         Topic.DEDUP_STATE, partitions=6, retention_ms=400 * _DAY_MS, cleanup_policy="compact,delete"
     ),
-    Topic.DELIVERY_RETRY_1M: TopicSpec(Topic.DELIVERY_RETRY_1M, partitions=3, retention_ms=7 * _DAY_MS),
-    Topic.DELIVERY_RETRY_10M: TopicSpec(Topic.DELIVERY_RETRY_10M, partitions=3, retention_ms=7 * _DAY_MS),
-    Topic.DELIVERY_RETRY_1H: TopicSpec(Topic.DELIVERY_RETRY_1H, partitions=3, retention_ms=7 * _DAY_MS),
+    # Delivery retries are scheduled in PostgreSQL (docs/delivery.md); exhausted jobs are published here, keyed by
+    # subscription + event id.
     Topic.DELIVERY_DLQ: TopicSpec(Topic.DELIVERY_DLQ, partitions=3, retention_ms=30 * _DAY_MS),
 }
