@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: bootstrap run test lint typecheck unit integration bench schemas clean
+.PHONY: bootstrap lockcheck run test lint typecheck unit integration bench schemas clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -20,9 +20,13 @@ lint: bootstrap
 typecheck: bootstrap
 	$(BIN)/mypy libs services tests benchmarks
 
-test: lint typecheck
+test: lockcheck lint typecheck
 	$(BIN)/python -m regpipe.contract.schemas check
 	$(BIN)/pytest -q
+
+# The lock must match pyproject.toml (someone added a dependency without re-locking otherwise).
+lockcheck: bootstrap
+	@$(BIN)/uv lock --check --quiet || { echo "uv.lock does not match pyproject.toml: run '$(BIN)/uv lock' and commit uv.lock" >&2; exit 1; }
 
 unit: bootstrap
 	$(BIN)/pytest -q -m "not integration"

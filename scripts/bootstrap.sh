@@ -71,17 +71,28 @@ if [[ ! -x .venv/bin/python ]]; then
     say "creating .venv"
     quietly python3 -m venv .venv
 fi
-if [[ ! -x .venv/bin/uv ]]; then
-    say "installing uv into .venv"
-    quietly .venv/bin/python -m pip install -q --disable-pip-version-check uv
+# uv installs from uv.lock. One version everywhere (here, pyproject's dev extra, deploy/Dockerfile; a test in
+# tests/deploy keeps them equal) so every machine reads and writes the lock file the same way.
+uv_version=0.13.9
+if [[ ! -x .venv/bin/uv || "$(.venv/bin/uv --version | cut -d' ' -f2)" != "$uv_version" ]]; then
+    say "installing uv $uv_version into .venv"
+    quietly .venv/bin/python -m pip install -q --disable-pip-version-check "uv==$uv_version"
 fi
 
-# Reinstall only when the dependency declaration changed since the last successful install.
-stamp=.venv/.regpipe-pyproject.sha256
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+# Install exactly what uv.lock pins (the versions the tests ran with), never a fresh resolution. A lock that no
+# longer matches pyproject.toml (a dependency added or changed) stops here with the fix, before anything runs.
+if ! .venv/bin/uv lock --check --offline >/dev/null 2>&1 && ! .venv/bin/uv lock --check >/dev/null 2>&1; then
+    die "uv.lock does not match pyproject.toml: run '.venv/bin/uv lock' and commit uv.lock with pyproject.toml"
+fi
+# Reinstall only when the dependency declaration or the lock changed since the last successful install.
+stamp=.venv/.regpipe-lock.sha256
+wanted="$(cat pyproject.toml uv.lock | sha256sum | cut -d' ' -f1)"
 if [[ ! -f $stamp || "$(cat "$stamp")" != "$wanted" ]]; then
-    say "installing regpipe and its dev dependencies into .venv"
-    quietly .venv/bin/uv pip install -q -p .venv/bin/python -e ".[dev]"
+    say "installing regpipe and its dev dependencies from uv.lock into .venv"
+    # --inexact: packages installed by hand beside the locked ones stay (a developer's tools); a fresh machine
+    # has none, so it gets exactly the lock.
+    quietly env UV_PROJECT_ENVIRONMENT=.venv UV_PYTHON_DOWNLOADS=never \
+        .venv/bin/uv sync -q --frozen --inexact --extra dev --python .venv/bin/python
     echo "$wanted" >"$stamp"
 else
     say "Python dependencies up to date"
