@@ -1,0 +1,64 @@
+"""Which metrics say how many records a stage took in and gave out: the pipeline's stages as data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+__all__ = ["STAGES", "Series", "StageSpec"]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """The sum of one metric's samples whose labels include `labels`."""
+
+    metric: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpec:
+    """One stage: the service exporting its metrics, what counts as in and out, and its consumer group."""
+
+    name: str
+    service: str
+    records_in: Series | None
+    records_out: Series | None
+    group: str | None = None
+
+
+STAGES: Final[tuple[StageSpec, ...]] = (
+    StageSpec("ingest", "webhook-receiver", None, Series("regpipe_ingest_published_total")),
+    StageSpec("opensrs-poller", "opensrs-poller", None, Series("regpipe_ingest_published_total")),
+    StageSpec("opusdns-poller", "opusdns-poller", None, Series("regpipe_ingest_published_total")),
+    StageSpec("imap-parser", "imap-parser", None, Series("regpipe_ingest_published_total")),
+    StageSpec(
+        "normalizer",
+        "normalizer",
+        Series("regpipe_records_consumed_total", {"stage": "normalize"}),
+        Series("regpipe_mapped_events_total", {"stage": "normalize"}),
+        group="regpipe-normalizer",
+    ),
+    StageSpec(
+        "deduplicator",
+        "deduplicator",
+        Series("regpipe_records_consumed_total", {"stage": "dedup"}),
+        Series("regpipe_dedup_decisions_total", {"verdict": "publish"}),
+        group="regpipe-deduplicator",
+    ),
+    StageSpec(
+        "aggregator",
+        "aggregator",
+        Series("regpipe_records_consumed_total", {"stage": "aggregate"}),
+        Series("regpipe_aggregate_events_total"),
+        group="regpipe-aggregator",
+    ),
+    StageSpec(
+        "delivery",
+        "delivery",
+        Series("regpipe_records_consumed_total", {"stage": "delivery"}),
+        Series("regpipe_delivery_attempts_total", {"outcome": "delivered"}),
+        group="regpipe-delivery",
+    ),
+)
