@@ -24,6 +24,9 @@ class Transport(StrEnum):
     WEBHOOK = "webhook"
     POLL = "poll"
     EMAIL = "email"
+    # Not a provider route: an event the pipeline synthesised itself (the aggregator's settled orders and expiry
+    # checkpoints); consumers tell the pipeline's events from the provider's by it, and the aggregator skips its own.
+    PIPELINE = "pipeline"
 
 
 class Outcome(StrEnum):
@@ -69,6 +72,7 @@ class EventType(StrEnum):
     ORDER_CLAIM_STATUS_CHANGED = "order.claim_status_changed"
     ORDER_BATCH_REGISTERED = "order_batch.registered"
     ORDER_BATCH_COMPLETED = "order_batch.completed"
+    ORDER_SETTLED = "order.settled"
     TASK_COMPLETED = "task.completed"
     # other registry objects (OpusDNS contacts, hosts, raw registry messages)
     CONTACT_EVENT = "contact.event"

@@ -66,7 +66,9 @@ from regpipe.contract.events.order import (
     OrderBatchRegistered,
     OrderClaimStatusChanged,
     OrderEventData,
+    OrderSettled,
     OrderStatusChanged,
+    SettledOrderItem,
 )
 from regpipe.contract.events.registry import ContactEvent, HostEvent, RegistryMessage, VanityNsStatusChanged
 from regpipe.contract.events.task import TaskCompleted, TaskItem
@@ -117,6 +119,7 @@ __all__ = [
     "OrderBatchRegistered",
     "OrderClaimStatusChanged",
     "OrderEventData",
+    "OrderSettled",
     "OrderStatusChanged",
     "PrewarmedMailbox",
     "PrewarmupOrderEventData",
@@ -124,6 +127,7 @@ __all__ = [
     "PrewarmupOrderSucceeded",
     "ProviderError",
     "RegistryMessage",
+    "SettledOrderItem",
     "SubscriptionEventData",
     "SubscriptionRenewalFailed",
     "SubscriptionRenewed",
@@ -168,6 +172,7 @@ DATA_MODELS: Final[MappingProxyType[EventType, type[EventData]]] = MappingProxyT
         EventType.ORDER_CLAIM_STATUS_CHANGED: OrderClaimStatusChanged,
         EventType.ORDER_BATCH_REGISTERED: OrderBatchRegistered,
         EventType.ORDER_BATCH_COMPLETED: OrderBatchCompleted,
+        EventType.ORDER_SETTLED: OrderSettled,
         EventType.TASK_COMPLETED: TaskCompleted,
         EventType.CONTACT_EVENT: ContactEvent,
         EventType.HOST_EVENT: HostEvent,

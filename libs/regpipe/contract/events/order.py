@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from regpipe.contract.events.base import DomainName, EventData, ProviderError, ProviderFields, known_values
 
@@ -16,7 +16,9 @@ __all__ = [
     "OrderBatchRegistered",
     "OrderClaimStatusChanged",
     "OrderEventData",
+    "OrderSettled",
     "OrderStatusChanged",
+    "SettledOrderItem",
 ]
 
 _ORDER_STATUSES = [
@@ -96,3 +98,26 @@ class OrderBatchRegistered(OrderBatchEventData):
 
 class OrderBatchCompleted(OrderBatchEventData):
     """Emitted once per batch when every order of it reached a terminal state (COMPLETED or FAILED)."""
+
+
+class SettledOrderItem(BaseModel):
+    """One domain (or mailbox / pre-warm-up) outcome within a settled order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    family: str = known_values(["domain", "mailbox", "prewarmup"], "What the item is about.", default=...)
+    domain: DomainName | None = Field(default=None, description="Domain name (IDNA, lower case), when there is one.")
+    event_type: str = Field(description="The canonical type of the item's latest event (provider time).")
+    outcome: str = known_values(["success", "failure", "canceled", "notification"], "The item's outcome.", default=...)
+
+
+class OrderSettled(OrderEventData):
+    """Emitted by the pipeline (transport `pipeline`) once per order whose provider sends no expected item count
+    (Cold Mail), when no event of the order arrived for the configured quiet time: the per-domain outcomes so far."""
+
+    items: list[SettledOrderItem] = Field(default_factory=list, description="Per-domain outcomes, sorted.")
+    succeeded_count: int = Field(default=0, ge=0, description="Items whose outcome is success.")
+    failed_count: int = Field(default=0, ge=0, description="Items whose outcome is failure or canceled.")
+    first_event_at: AwareDatetime | None = Field(default=None, description="Provider time of the order's first event.")
+    last_event_at: AwareDatetime | None = Field(default=None, description="Provider time of the order's last event.")
+    quiet_period_s: float = Field(default=0, ge=0, description="The quiet time after which the order was settled.")
