@@ -46,6 +46,8 @@ have_package() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "instal
 
 have_package postgresql || missing+=(postgresql)
 have_package dovecot-imapd || missing+=(dovecot-imapd)
+# the console's browser tests drive the system's Chromium (Playwright downloads no browser here)
+have_package chromium || missing+=(chromium)
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
