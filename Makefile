@@ -22,6 +22,7 @@ typecheck: bootstrap
 
 test: lockcheck lint typecheck
 	$(BIN)/python -m regpipe.contract.schemas check
+	$(BIN)/python -m regpipe.kafka.asyncapi check
 	$(BIN)/pytest -q
 
 # The lock must match pyproject.toml (someone added a dependency without re-locking otherwise).
@@ -40,6 +41,7 @@ bench: bootstrap
 
 schemas: bootstrap
 	$(BIN)/python -m regpipe.contract.schemas generate
+	$(BIN)/python -m regpipe.kafka.asyncapi generate
 
 clean:
 	rm -rf .stack .pytest_cache .mypy_cache .ruff_cache
