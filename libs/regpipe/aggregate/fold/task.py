@@ -1,0 +1,43 @@
+"""The Most bulk-task aggregate: type, status and per-item results of the latest `task.completed` (provider time).
+
+Items come from the canonical event, whose model has no field for an auth code: none can reach this state.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from regpipe.aggregate.fold.stamp import Register, later, stamp_of
+from regpipe.contract import CanonicalEvent
+from regpipe.contract.events import TaskCompleted
+
+__all__ = ["TaskKey", "TaskState", "step_task"]
+
+
+class TaskKey(BaseModel):
+    """Which task an event is about."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: str
+    task_id: str
+
+
+class TaskState(BaseModel):
+    """A task and its latest report."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: str
+    task_id: str
+    report: Register[TaskCompleted] | None = None
+
+
+def step_task(state: TaskState | None, key: TaskKey, event: CanonicalEvent) -> TaskState:
+    """Fold one `task.completed` into the task's state (pure, idempotent, commutative)."""
+    if state is None:
+        state = TaskState(provider=key.provider, task_id=key.task_id)
+    if not isinstance(event.data, TaskCompleted):
+        return state
+    report = Register[TaskCompleted](value=event.data, at=stamp_of(event))
+    return state.model_copy(update={"report": later(state.report, report)})
