@@ -18,6 +18,7 @@ from typing import Any, Self
 from regpipe.stack.dovecot import DovecotServer
 from regpipe.stack.errors import StackError
 from regpipe.stack.kafka import KafkaServer
+from regpipe.stack.leftovers import stop_leftovers
 from regpipe.stack.postgres import PostgresServer
 from regpipe.stack.server import LocalServer, run_sync
 
@@ -108,6 +109,8 @@ class LocalStack:
         reset: bool = False,
     ) -> None:
         self.state_dir = state_dir.resolve()
+        # A run killed with SIGKILL could not stop its servers: stop them now, before their data dirs are reused.
+        self.leftovers = stop_leftovers(self.state_dir) if self.state_dir.exists() else []
         if reset:
             for name in ("kafka", "postgres", "imap", ENDPOINTS_FILE):
                 path = self.state_dir / name
