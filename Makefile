@@ -18,7 +18,7 @@ lint: bootstrap
 	$(BIN)/lint-imports
 
 typecheck: bootstrap
-	$(BIN)/mypy libs services tests benchmarks
+	$(BIN)/mypy libs services tests benchmarks examples
 
 test: lockcheck lint typecheck
 	$(BIN)/python -m regpipe.contract.schemas check
