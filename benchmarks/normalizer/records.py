@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from regpipe.contract.raw import RawHeaders, raw_key
 from regpipe.contract.taxonomy import Source, Transport
-from regpipe.providers.coldmail import simulator as coldmail
-from regpipe.providers.most import simulator as most
+from regpipe.simulators import coldmail, most
 
 __all__ = ["RawRecordSpec", "generate"]
 

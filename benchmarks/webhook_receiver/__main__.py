@@ -35,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from regpipe.kafka import ensure_topics
 from regpipe.kafka.topics import TOPICS, Topic
-from regpipe.providers.most.simulator import generate
+from regpipe.simulators.most import generate
 from regpipe.stack.kafka import KafkaServer
 from regpipe.stack.kafka_dist import KAFKA_VERSION
 from regpipe.stack.ports import free_port

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import orjson
 import uvloop
 
-from regpipe.providers.most.simulator import generate
+from regpipe.simulators.most import generate
 from regpipe.webhooks.standard_webhooks import signature_headers
 
 _POOL = 4000

@@ -12,8 +12,8 @@ import pytest
 
 from regpipe.contract import EventType, Outcome, Source, Transport, from_kafka_record
 from regpipe.kafka import Topic, ensure_topics
+from regpipe.simulators.kit.webhook_sender import OutgoingWebhook, RetrySchedule, SenderAuth, WebhookSender
 from regpipe.webhooks.auth import AuthScheme
-from regpipe.webhooks.sender import OutgoingWebhook, RetrySchedule, SenderAuth, WebhookSender
 from tests.e2e.pipeline import MOST_SECRET, Pipeline
 from tests.kafka_io import read_topic
 

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from regpipe.imap.config import ImapConfig, Security
-from regpipe.providers.opensrs.mail_simulator import MailboxTarget
+from regpipe.simulators.opensrs.mail import MailboxTarget
 from regpipe.stack.dovecot import DovecotServer
 
 _UID = re.compile(rb"UID (\d+)")

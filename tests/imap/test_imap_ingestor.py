@@ -19,7 +19,8 @@ from regpipe.ingest.publisher import RawPublisher
 from regpipe.kafka.errors import PublishError
 from regpipe.kafka.producer import create_producer
 from regpipe.providers.opensrs.email import NotificationMailClassifier
-from regpipe.providers.opensrs.mail_simulator import (
+from regpipe.simulators.opensrs.events import generate_events
+from regpipe.simulators.opensrs.mail import (
     MailboxTarget,
     MailKind,
     Template,
@@ -29,7 +30,6 @@ from regpipe.providers.opensrs.mail_simulator import (
     noise_mail,
     notification_mail,
 )
-from regpipe.providers.opensrs.sample_events import generate_events
 from regpipe.stack.dovecot import DovecotServer
 from tests.imap.mailboxes import imap_config, new_mailbox, stored
 from tests.imap.raw_topic import RawTopic

@@ -22,8 +22,8 @@ from regpipe.ingest.publisher import RawPublisher
 from regpipe.kafka.producer import create_producer
 from regpipe.leadership.lease import AdvisoryLease, lease_key
 from regpipe.providers.opensrs.email import NotificationMailClassifier
-from regpipe.providers.opensrs.mail_simulator import MailboxTarget, deliver, notification_mail
-from regpipe.providers.opensrs.sample_events import generate_events
+from regpipe.simulators.opensrs.events import generate_events
+from regpipe.simulators.opensrs.mail import MailboxTarget, deliver, notification_mail
 from regpipe.stack.dovecot import DovecotServer
 from tests.imap.mailboxes import imap_config, new_mailbox, stored
 from tests.imap.raw_topic import RawTopic

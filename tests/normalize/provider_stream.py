@@ -12,9 +12,9 @@ from regpipe.contract.raw import RawHeaders, raw_key
 from regpipe.contract.sealing import RawSealer
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.normalize.processor import Mapped, Processor
-from regpipe.normalize.record import RawRecord
 from regpipe.normalize.registry import default_mappers
-from regpipe.providers.coldmail import simulator
+from regpipe.simulators import coldmail as simulator
+from regpipe.streaming.record import RawRecord
 
 __all__ = ["Expected", "RawTuple", "coldmail_stream", "expected_outcome"]
 

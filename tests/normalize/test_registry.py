@@ -14,12 +14,12 @@ from regpipe.contract.raw import RawHeaders, raw_key
 from regpipe.contract.sealing import RawSealer
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.normalize.processor import Mapped, Processor, Quarantined
-from regpipe.normalize.record import RawRecord
 from regpipe.normalize.registry import default_mappers
-from regpipe.providers.coldmail import simulator as coldmail_simulator
 from regpipe.providers.coldmail.payloads import ColdMailEventType
-from regpipe.providers.most import simulator as most_simulator
 from regpipe.providers.most.payloads import MostEventType, TaskType
+from regpipe.simulators import coldmail as coldmail_simulator
+from regpipe.simulators import most as most_simulator
+from regpipe.streaming.record import RawRecord
 
 _PROCESSOR = Processor(default_mappers(), RawSealer({}, None))
 

@@ -23,7 +23,7 @@ import httpx
 from regpipe.demo.printer import FlowCounts, watch_topics
 from regpipe.demo.processes import ServiceProcess
 from regpipe.kafka.admin import ensure_topics
-from regpipe.providers.opensrs.mail_simulator import MailboxTarget
+from regpipe.simulators.opensrs.mail import MailboxTarget
 from regpipe.simulators.world import WorldConfig, WorldEndpoints, run_world
 from regpipe.stack.stack import LocalStack, StackEndpoints
 

@@ -12,7 +12,7 @@ import orjson
 import typer
 
 from regpipe.observability.logging import configure_logging
-from regpipe.providers.opensrs.mail_simulator import MailboxTarget
+from regpipe.simulators.opensrs.mail import MailboxTarget
 from regpipe.simulators.world import WorldConfig, WorldEndpoints, run_world
 
 __all__ = ["app", "main"]

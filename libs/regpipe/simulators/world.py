@@ -16,17 +16,10 @@ from dataclasses import dataclass, field
 import httpx
 
 from regpipe.observability.logging import get_logger
-from regpipe.providers.coldmail import simulator as coldmail
-from regpipe.providers.most import simulator as most
-from regpipe.providers.opensrs.mail_simulator import MailboxTarget, Template, deliver, notification_mail
-from regpipe.providers.opensrs.sample_events import generate_events
-from regpipe.providers.opensrs.simulator import OpenSRSSimulator
-from regpipe.providers.opensrs.simulator import create_simulator_app as opensrs_app
-from regpipe.providers.opusdns.simulator import OpusDnsSimulator
-from regpipe.providers.opusdns.simulator import create_simulator_app as opusdns_app
-from regpipe.runtime.http import serve_app
+from regpipe.simulators import coldmail, most, opensrs, opusdns
+from regpipe.simulators.kit.webhook_sender import Misbehaviour, OutgoingWebhook, SenderAuth
+from regpipe.simulators.opensrs.mail import MailboxTarget, Template, deliver, notification_mail
 from regpipe.webhooks.auth import AuthScheme
-from regpipe.webhooks.sender import Misbehaviour, OutgoingWebhook, SenderAuth
 
 __all__ = ["WorldConfig", "WorldEndpoints", "run_world"]
 
@@ -69,16 +62,18 @@ async def run_world(
 ) -> WorldEndpoints:
     """Serve the API simulators and produce events every tick until `stop` (or `config.ticks` ticks)."""
     rng = random.Random(config.seed)
-    opensrs = OpenSRSSimulator({config.opensrs_user: config.opensrs_key}, seed=config.seed)
-    opusdns = OpusDnsSimulator(api_keys={config.opusdns_api_key: ("events:read", "events:manage")}, seed=config.seed)
+    opensrs_sim = opensrs.OpenSRSSimulator({config.opensrs_user: config.opensrs_key}, seed=config.seed)
+    opusdns_sim = opusdns.OpusDnsSimulator(
+        api_keys={config.opusdns_api_key: ("events:read", "events:manage")}, seed=config.seed
+    )
     world = WorldEndpoints()
     async with (
-        serve_app(opensrs_app(opensrs), config.host, config.opensrs_port) as opensrs_port,
-        serve_app(opusdns_app(opusdns), config.host, config.opusdns_port) as opusdns_port,
+        opensrs.serve_simulator(opensrs_sim, config.host, config.opensrs_port) as opensrs_url,
+        opusdns.serve_simulator(opusdns_sim, config.host, config.opusdns_port) as opusdns_url,
         httpx.AsyncClient(timeout=15) as client,
     ):
-        world.opensrs_url = f"http://{config.host}:{opensrs_port}"
-        world.opusdns_url = f"http://{config.host}:{opusdns_port}"
+        world.opensrs_url = opensrs_url
+        world.opusdns_url = opusdns_url
         if on_ready is not None:
             on_ready(world)
         senders = []
@@ -117,14 +112,14 @@ async def run_world(
             for name, pick, sender in senders:
                 outcomes = await sender.send_all([pick(rng) for _ in range(config.per_tick)])
                 world.sent[f"{name}:webhook"] += sum(o.delivered for o in outcomes)
-            events = generate_events(rng, config.per_tick)
-            opensrs.enqueue(config.opensrs_user, events)
+            events = opensrs.generate_events(rng, config.per_tick)
+            opensrs_sim.enqueue(config.opensrs_user, events)
             world.sent["opensrs:poll"] += len(events)
             if config.imap is not None:
                 mails = [notification_mail(e, templates[(tick + i) % len(templates)]) for i, e in enumerate(events)]
                 await deliver(config.imap, mails)
                 world.sent["opensrs:email"] += len(mails)
-            world.sent["opusdns:poll"] += len(opusdns.generate(config.per_tick))
+            world.sent["opusdns:poll"] += len(opusdns_sim.generate(config.per_tick))
             _log.info("tick", tick=tick, sent=dict(world.sent))
             try:
                 await asyncio.wait_for(stop.wait(), timeout=config.tick_s)

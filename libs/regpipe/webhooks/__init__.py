@@ -1,5 +1,5 @@
-"""Webhook receiving (and, for the provider simulators, sending): authentication schemes, the provider adapter type, the
-lean ASGI endpoint that answers 202 only after Kafka acknowledged the exact body, and its app factory.
+"""Webhook receiving: authentication schemes, the provider adapter type, the lean ASGI endpoint that answers 202
+only after Kafka acknowledged the exact body, and its app factory.
 
 Adding a provider: one adapter module (`regpipe.providers.<p>.webhook`, a `WebhookAdapter`) and one entry in
 `regpipe.webhooks.registry`. The registry is not imported here because the adapter modules import this package.
@@ -31,39 +31,24 @@ from regpipe.webhooks.errors import (
 )
 from regpipe.webhooks.producer_link import ProducerLink
 from regpipe.webhooks.route import ProviderRoute
-from regpipe.webhooks.sender import (
-    Attempt,
-    DeliveryOutcome,
-    Misbehaviour,
-    OutgoingWebhook,
-    RetrySchedule,
-    SenderAuth,
-    WebhookSender,
-)
 from regpipe.webhooks.standard_webhooks import StandardWebhooksAuth, signature_headers
 from regpipe.webhooks.tokens import HeaderTokenAuth, PathTokenAuth
 
 __all__ = [
     "AcceptedAnswer",
-    "Attempt",
     "AuthScheme",
     "AuthenticationError",
     "Authenticator",
     "BodyTooLargeError",
-    "DeliveryOutcome",
     "ErrorAnswer",
     "EventIdentity",
     "HeaderTokenAuth",
     "IdentifyFunction",
     "KafkaUnavailableError",
-    "Misbehaviour",
-    "OutgoingWebhook",
     "PathTokenAuth",
     "ProducerLink",
     "ProviderRoute",
     "RequestRefusedError",
-    "RetrySchedule",
-    "SenderAuth",
     "StandardWebhooksAuth",
     "UnreadableRequestError",
     "WebhookAdapter",
@@ -71,7 +56,6 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookError",
     "WebhookReceiverApp",
-    "WebhookSender",
     "build_authenticator",
     "create_receiver_app",
     "first_text",

@@ -16,7 +16,7 @@ from regpipe.providers.opensrs.envelope import OpsValue
 from regpipe.providers.opensrs.errors import AuthenticationError, ReplyError, TransportError
 from regpipe.providers.opensrs.protocol import decode_reply, encode_reply
 from regpipe.providers.opensrs.signature import verify
-from regpipe.providers.opensrs.simulator import Fault, FaultRates, OpenSRSSimulator, serve_simulator
+from regpipe.simulators.opensrs.api import Fault, FaultRates, OpenSRSSimulator, serve_simulator
 from regpipe.stack.ports import free_port
 
 USER = "reseller-client"

@@ -29,7 +29,7 @@ from regpipe.providers.opensrs.envelope import OpsValue, decode_envelope, encode
 from regpipe.providers.opensrs.mapping import MAPPER_VERSION, map_event_object, map_record
 from regpipe.providers.opensrs.payloads import KNOWN_EVENTS
 from regpipe.providers.opensrs.protocol import as_ops_value, encode_reply
-from regpipe.providers.opensrs.sample_events import generate_event, generate_events
+from regpipe.simulators.opensrs.events import generate_event, generate_events
 from tests.golden._golden import GOLDEN_ROOT, GoldenCase, case_id, check_golden, golden_cases
 from tests.golden._mutations import json_values
 

@@ -19,7 +19,7 @@ from regpipe.kafka import create_producer, ensure_topics
 from regpipe.leadership.lease import AdvisoryLease, lease_key
 from regpipe.providers.opensrs.client import OpenSRSClient
 from regpipe.providers.opensrs.poller import POLL_EVENT_TYPE, OpenSRSPoller, PollerConfig, PollerState, lease_name
-from regpipe.providers.opensrs.simulator import Fault, FaultRates, OpenSRSSimulator, serve_simulator
+from regpipe.simulators.opensrs.api import Fault, FaultRates, OpenSRSSimulator, serve_simulator
 from tests.providers.opensrs.raw_records import RawPollRecords
 
 pytestmark = pytest.mark.integration

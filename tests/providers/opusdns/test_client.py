@@ -19,7 +19,7 @@ from regpipe.providers.opusdns.errors import (
     OpusDnsServerError,
     OpusDnsTransportError,
 )
-from regpipe.providers.opusdns.simulator import ALL_PERMISSIONS, Endpoint, Fault, OpusDnsSimulator, serve_simulator
+from regpipe.simulators.opusdns import ALL_PERMISSIONS, Endpoint, Fault, OpusDnsSimulator, serve_simulator
 
 _KEY = "opk_full_access"
 _READ_ONLY = "opk_read_only"

@@ -29,7 +29,7 @@ from regpipe.contract.taxonomy import EventType, Outcome, Source, Transport
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.providers.opusdns.mapping import MAPPER_VERSION, map_record
 from regpipe.providers.opusdns.payloads import Operation, Subtype
-from regpipe.providers.opusdns.sample_events import SEED_OBJECT_TYPES, SEED_OPERATIONS, VANITY_OPERATIONS, EventFactory
+from regpipe.simulators.opusdns.events import SEED_OBJECT_TYPES, SEED_OPERATIONS, VANITY_OPERATIONS, EventFactory
 from tests.golden._golden import GOLDEN_ROOT, GoldenCase, case_id, check_golden, golden_cases
 from tests.golden._mutations import mutated_bodies
 

@@ -22,7 +22,7 @@ from regpipe.kafka import PublishError, create_producer, ensure_topics
 from regpipe.leadership.lease import AdvisoryLease, lease_key
 from regpipe.providers.opusdns.client import OpusDnsClient, RetryPolicy, make_auth
 from regpipe.providers.opusdns.poller import PAGE_EVENT_TYPE, OpusDnsPoller, PollerConfig, Publisher, lease_name
-from regpipe.providers.opusdns.simulator import ALL_PERMISSIONS, Endpoint, Fault, OpusDnsSimulator, serve_simulator
+from regpipe.simulators.opusdns import ALL_PERMISSIONS, Endpoint, Fault, OpusDnsSimulator, serve_simulator
 from tests.providers.opusdns.raw_pages import RawPages
 
 _KEY = "opk_poller_test"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import regpipe.kafka
-from regpipe.providers.opensrs.mail_simulator import MailboxTarget, MailKind, deliver, mailbox_batch
+from regpipe.simulators.opensrs.mail import MailboxTarget, MailKind, deliver, mailbox_batch
 from regpipe.stack.dovecot import DovecotServer
 from regpipe.stack.ports import free_port
 from tests.imap.mailboxes import new_mailbox, stored

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from regpipe.kafka import ensure_topics
 from regpipe.providers.opensrs.poller import lease_name
-from regpipe.providers.opensrs.simulator import OpenSRSSimulator, serve_simulator
+from regpipe.simulators.opensrs.api import OpenSRSSimulator, serve_simulator
 from regpipe.stack.ports import free_port
 from tests.providers.opensrs.raw_records import RawPollRecords
 from tests.service_process import ServiceUnderTest

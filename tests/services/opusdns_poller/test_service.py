@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from regpipe.kafka import ensure_topics
-from regpipe.providers.opusdns.simulator import ALL_PERMISSIONS, Endpoint, OpusDnsSimulator, serve_simulator
+from regpipe.simulators.opusdns import ALL_PERMISSIONS, Endpoint, OpusDnsSimulator, serve_simulator
 from tests.providers.opusdns.raw_pages import RawPages
 from tests.service_process import ServiceUnderTest
 

@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from regpipe.kafka import ensure_topics
-from regpipe.providers.most import simulator as most
 from regpipe.services.webhook_receiver.settings import WebhookReceiverSettings
+from regpipe.simulators import most
+from regpipe.simulators.kit.webhook_sender import SenderAuth
 from regpipe.stack.kafka import KafkaServer
 from regpipe.stack.ports import free_port
 from regpipe.webhooks.auth import AuthScheme
-from regpipe.webhooks.sender import SenderAuth
 from regpipe.webhooks.standard_webhooks import signature_headers
 
 from .raw_topic import end_offsets, read_since

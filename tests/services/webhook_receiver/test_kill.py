@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from regpipe.kafka import ensure_topics
-from regpipe.providers.most import simulator as most
+from regpipe.simulators import most
+from regpipe.simulators.kit.webhook_sender import DeliveryOutcome, OutgoingWebhook, SenderAuth
 from regpipe.stack.ports import free_port
 from regpipe.webhooks.auth import AuthScheme
-from regpipe.webhooks.sender import DeliveryOutcome, OutgoingWebhook, SenderAuth
 
 from .raw_topic import Records, end_offsets, header, read_since
 from .running import ReceiverProcess

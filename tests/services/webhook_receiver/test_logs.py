@@ -15,10 +15,9 @@ import orjson
 import pytest
 
 from regpipe.kafka import ensure_topics
-from regpipe.providers.coldmail import simulator as coldmail
 from regpipe.providers.coldmail.payloads import ColdMailEventType
-from regpipe.providers.most import simulator as most
 from regpipe.providers.most.payloads import MostEventType, TaskType
+from regpipe.simulators import coldmail, most
 from regpipe.stack.ports import free_port
 from regpipe.webhooks.standard_webhooks import signature_headers
 

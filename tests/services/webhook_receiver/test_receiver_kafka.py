@@ -18,14 +18,13 @@ from regpipe.contract.raw import raw_key
 from regpipe.contract.sealing import RawSealer, parse_keyring
 from regpipe.contract.taxonomy import Source
 from regpipe.kafka import ensure_topics
-from regpipe.providers.coldmail import simulator as coldmail
 from regpipe.providers.coldmail.payloads import ColdMailEventType
-from regpipe.providers.most import simulator as most
 from regpipe.services.webhook_receiver.settings import WebhookReceiverSettings
+from regpipe.simulators import coldmail, most
+from regpipe.simulators.kit.webhook_sender import OutgoingWebhook, SenderAuth
 from regpipe.stack.ports import free_port
 from regpipe.webhooks.answers import AcceptedAnswer
 from regpipe.webhooks.auth import AuthScheme
-from regpipe.webhooks.sender import OutgoingWebhook, SenderAuth
 from regpipe.webhooks.standard_webhooks import signature_headers
 
 from .raw_topic import Records, end_offsets, header, read_since

@@ -14,8 +14,8 @@ from regpipe.contract.raw import RawHeaders
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.providers.coldmail import payloads
 from regpipe.providers.coldmail.mapping import map_record
-from regpipe.providers.coldmail.simulator import RETRY_SCHEDULE, VARIANTS, generate
 from regpipe.providers.mapper import RawInput
+from regpipe.simulators.coldmail import RETRY_SCHEDULE, VARIANTS, generate
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 EVENTS = generate(random.Random(11), len(VARIANTS) * 6, now=NOW, id_reuse=0.2)

@@ -16,9 +16,15 @@ import orjson
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from regpipe.simulators.kit.webhook_sender import (
+    Misbehaviour,
+    OutgoingWebhook,
+    RetrySchedule,
+    SenderAuth,
+    WebhookSender,
+)
 from regpipe.webhooks.auth import Authenticator, AuthScheme, build_authenticator
 from regpipe.webhooks.errors import AuthenticationError
-from regpipe.webhooks.sender import Misbehaviour, OutgoingWebhook, RetrySchedule, SenderAuth, WebhookSender
 
 SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 TOKEN = "tok_sender_test_0123456789"

@@ -22,9 +22,9 @@ from regpipe.contract.taxonomy import Source, Transport
 from regpipe.providers.mapper import RawInput
 from regpipe.providers.most import payloads
 from regpipe.providers.most.mapping import map_record
-from regpipe.providers.most.simulator import RETRY_SCHEDULE, VARIANTS, create_sender, generate
+from regpipe.simulators.kit.webhook_sender import SenderAuth
+from regpipe.simulators.most import RETRY_SCHEDULE, VARIANTS, create_sender, generate
 from regpipe.webhooks.auth import AuthScheme
-from regpipe.webhooks.sender import SenderAuth
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 EVENTS = generate(random.Random(7), len(VARIANTS) * 4, now=NOW)

@@ -18,9 +18,9 @@ from regpipe.providers.opensrs.client import OpenSRSClient
 from regpipe.providers.opensrs.errors import OpenSRSError, TransportError
 from regpipe.providers.opensrs.payloads import KNOWN_EVENTS, Reply
 from regpipe.providers.opensrs.protocol import decode_reply, encode_request
-from regpipe.providers.opensrs.sample_events import generate_events
 from regpipe.providers.opensrs.signature import sign
-from regpipe.providers.opensrs.simulator import Fault, FaultRates, OpenSRSSimulator, serve_simulator
+from regpipe.simulators.opensrs.api import Fault, FaultRates, OpenSRSSimulator, serve_simulator
+from regpipe.simulators.opensrs.events import generate_events
 
 USER = "reseller-sim"
 KEY = "fedcba9876543210fedcba9876543210"

@@ -11,7 +11,8 @@ import pytest
 
 from regpipe.providers.mapper import MappingError, QuarantineReason
 from regpipe.providers.opensrs.email import NotificationMailClassifier, extract_event, parse_subject, read_subject
-from regpipe.providers.opensrs.mail_simulator import (
+from regpipe.simulators.opensrs.events import generate_events
+from regpipe.simulators.opensrs.mail import (
     MailboxTarget,
     MailKind,
     Template,
@@ -21,7 +22,6 @@ from regpipe.providers.opensrs.mail_simulator import (
     noise_mail,
     notification_mail,
 )
-from regpipe.providers.opensrs.sample_events import generate_events
 from regpipe.stack.dovecot import DovecotServer
 from tests.imap.mailboxes import new_mailbox, stored
 

@@ -15,7 +15,8 @@ import orjson
 import pytest
 
 from regpipe.providers.opusdns.payloads import EVENT_ID_PATTERN, Event, EventPage
-from regpipe.providers.opusdns.sample_events import (
+from regpipe.simulators.opusdns import ALL_PERMISSIONS, FaultRates, OpusDnsSimulator, serve_simulator
+from regpipe.simulators.opusdns.events import (
     LEGACY_CUTOVER,
     SEED_OBJECT_TYPES,
     SEED_OPERATIONS,
@@ -23,7 +24,6 @@ from regpipe.providers.opusdns.sample_events import (
     EventFactory,
     typeid,
 )
-from regpipe.providers.opusdns.simulator import ALL_PERMISSIONS, FaultRates, OpusDnsSimulator, serve_simulator
 
 _KEY = {"X-Api-Key": "opk_test"}
 _RFC3339 = {**_KEY, "X-Datetime-Format": "rfc3339"}

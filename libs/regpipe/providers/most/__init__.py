@@ -1,1 +1,2 @@
-"""Adapter for the most provider: payload models, mapping, authentication, client and simulator."""
+"""Adapter for Most's webhooks: payload models (`payloads`), the pure mapper (`mapping`) and the receiver's
+adapter (`webhook`: default authentication, event id and type). The simulator lives in `regpipe.simulators.most`."""

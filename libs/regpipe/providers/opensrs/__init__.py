@@ -1,9 +1,10 @@
-"""Adapter for OpenSRS event notifications: the OPS XML envelope, request signing, the async API client, the
-poller, the pure mapper, the notification e-mail reader, and simulators of both routes.
+"""Adapter for OpenSRS event notifications, which arrive by two routes: polled from the XML API and mailed to a
+reseller's mailbox.
 
-Modules: `envelope` (XML codec), `signature`, `protocol` (EVENT POLL/ACK requests and replies), `payloads`,
-`client`, `poller` (poll -> publish -> ACK under a lease), `mapping`, `email`, `simulator` (the XML API),
-`mail_simulator`, `sample_events` (realistic events shared by both simulators).
+Modules: `payloads`, `mapping` (pure), `client`, `poller` (poll -> publish -> ACK under a lease), `errors`, and
+the provider's own protocol: `envelope` (OPS XML codec), `signature` (request signing), `protocol` (EVENT
+POLL/ACK requests and replies), `email` (the notification e-mail reader). The simulators of both routes live in
+`regpipe.simulators.opensrs`.
 
 Errors (`errors`); `retriable` says whether the same call may succeed later:
 

@@ -1,6 +1,6 @@
-"""Adapter for OpusDNS's REST events API: payload models (`payloads`), authentication (`auth`), the API client
-(`client`), the poller (`poller`), the pure mapper (`mapping`) and a faithful simulator (`simulator`, imported
-on its own so that services do not load a web framework they do not serve).
+"""Adapter for OpusDNS's REST events API: payload models (`payloads`), the pure mapper (`mapping`), the API
+client (`client`) with its authentication (`auth`), the poller (`poller`) and errors (`errors`). The simulator
+lives in `regpipe.simulators.opusdns`.
 
 Errors (`errors`):
 

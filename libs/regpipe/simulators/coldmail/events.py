@@ -1,11 +1,9 @@
-"""Cold Mail Reseller's webhook deliveries, simulated: every event of its documentation (seed 002 and the
+"""Cold Mail Reseller's webhook events, simulated: every event of its documentation (seed 002 and the
 Cold Mail section of PROVIDERS.md) with realistic random content from a seeded `random.Random`.
 
 Field names follow the seed's examples and `regpipe.providers.coldmail.payloads`. Like the real payloads,
 `mailbox.created`/`mailbox.updated` and pre-warm-up orders carry plaintext passwords, app passwords and TOTP
-secrets, and event ids are sometimes reused across event types (the seed's examples do so).
-Cold Mail's retry policy is not documented: the sender assumes the Standard Webhooks schedule (immediately, then
-5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), scalable so tests run it in milliseconds.
+secrets, and event ids are sometimes reused across event types (the seed's examples do so). `delivery` sends them.
 """
 
 from __future__ import annotations
@@ -16,16 +14,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-import httpx
 import orjson
 
 from regpipe.providers.coldmail.payloads import ColdMailEventType
-from regpipe.webhooks.sender import Misbehaviour, OutgoingWebhook, RetrySchedule, SenderAuth, WebhookSender
+from regpipe.simulators.kit.webhook_sender import OutgoingWebhook
 
-__all__ = ["ANSWER_DEADLINE_S", "RETRY_SCHEDULE", "VARIANTS", "build_event", "create_sender", "generate"]
+__all__ = ["VARIANTS", "build_event", "generate"]
 
-RETRY_SCHEDULE: Final = RetrySchedule(delays_s=(5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0))
-ANSWER_DEADLINE_S: Final = 15.0
 VARIANTS: Final[tuple[ColdMailEventType, ...]] = tuple(ColdMailEventType)
 
 # Crockford-like upper-case alphabet of the 28-character ids in the seed (e.g. 6SSHBXWR3N4JEKGRQSG3KW3D76N6).
@@ -254,24 +249,3 @@ def generate(
         event_id = rng.choice(reused) if reused and rng.random() < id_reuse else None
         events.append(build_event(rng, event_type, event_id=event_id, now=moment + timedelta(seconds=index)))
     return events
-
-
-def create_sender(
-    url: str,
-    auth: SenderAuth,
-    client: httpx.AsyncClient,
-    *,
-    time_scale: float = 1.0,
-    misbehaviour: Misbehaviour | None = None,
-    rng: random.Random | None = None,
-) -> WebhookSender:
-    """A sender to `url` (`…/webhooks/coldmail`) on the assumed schedule, `time_scale` times as long."""
-    return WebhookSender(
-        url,
-        auth=auth,
-        schedule=RETRY_SCHEDULE.scaled(time_scale),
-        client=client,
-        misbehaviour=misbehaviour,
-        rng=rng,
-        timeout_s=ANSWER_DEADLINE_S,
-    )

@@ -1,4 +1,4 @@
-"""A webhook sender that behaves like a provider's delivery system, for the provider simulators: it signs each
+"""A webhook sender that behaves like a provider's delivery system, for the push simulators: it signs each
 attempt with the configured scheme, retries on a provider-like schedule (scalable, so tests run it in
 milliseconds), and misbehaves on demand (duplicates, malformed JSON, bad signatures, slow bodies).
 
@@ -123,7 +123,7 @@ class WebhookSender:
         self._schedule = schedule
         self._client = client
         self._misbehaviour = misbehaviour or Misbehaviour()
-        self._rng = rng or random.Random(0)  # noqa: S311 - picks misbehaviours, not secrets
+        self._rng = rng or random.Random(0)
         self._timeout_s = timeout_s
 
     async def send(self, event: OutgoingWebhook) -> DeliveryOutcome:

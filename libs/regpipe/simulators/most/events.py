@@ -1,6 +1,5 @@
-"""Most's webhook deliveries, simulated: every event type of Most's documentation with realistic random content
-(from a seeded `random.Random`), sent the way Most sends them (signed, 10 s answer deadline, retried immediately,
-after 1 min, 10 min and 1 h, then FAILED; the schedule scales so tests run it in milliseconds).
+"""Most's webhook events, simulated: every event type of Most's documentation with realistic random content
+(from a seeded `random.Random`); `delivery` sends them the way Most does.
 
 Bodies use the envelope and field names of `regpipe.providers.most.payloads` (the team's documented assumption).
 `domain.get_auth_info` results carry an EPP `authInfo` (a transfer secret), as the real ones do.
@@ -15,17 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-import httpx
 import orjson
 
 from regpipe.providers.most.payloads import MostEventType, TaskType
-from regpipe.webhooks.sender import Misbehaviour, OutgoingWebhook, RetrySchedule, SenderAuth, WebhookSender
+from regpipe.simulators.kit.webhook_sender import OutgoingWebhook
 
-__all__ = ["ANSWER_DEADLINE_S", "RETRY_SCHEDULE", "VARIANTS", "build_event", "create_sender", "generate"]
-
-#: After the first attempt: immediately, +1 min, +10 min, +1 h; then the delivery is marked FAILED.
-RETRY_SCHEDULE: Final = RetrySchedule(delays_s=(0.0, 60.0, 600.0, 3600.0))
-ANSWER_DEADLINE_S: Final = 10.0
+__all__ = ["VARIANTS", "build_event", "generate"]
 
 #: Every distinct shape: each task type with each final status, then the other event types.
 VARIANTS: Final[tuple[tuple[MostEventType, TaskType | None, str | None], ...]] = (
@@ -241,24 +235,3 @@ def generate(rng: random.Random, n: int, *, now: datetime | None = None) -> list
         build_event(rng, event_type, task_type=task_type, status=status, now=moment + timedelta(seconds=index))
         for index, (event_type, task_type, status) in enumerate(VARIANTS[i % len(VARIANTS)] for i in range(n))
     ]
-
-
-def create_sender(
-    url: str,
-    auth: SenderAuth,
-    client: httpx.AsyncClient,
-    *,
-    time_scale: float = 1.0,
-    misbehaviour: Misbehaviour | None = None,
-    rng: random.Random | None = None,
-) -> WebhookSender:
-    """A sender to `url` (`…/webhooks/most`) that retries on Most's schedule, `time_scale` times as long."""
-    return WebhookSender(
-        url,
-        auth=auth,
-        schedule=RETRY_SCHEDULE.scaled(time_scale),
-        client=client,
-        misbehaviour=misbehaviour,
-        rng=rng,
-        timeout_s=ANSWER_DEADLINE_S,
-    )

@@ -11,20 +11,17 @@ Assumption (the public material does not say): ACK of an id that is not queued a
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import random
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,9 +30,11 @@ from starlette.routing import Route
 from regpipe.providers.opensrs.envelope import OpsValue, decode_envelope
 from regpipe.providers.opensrs.errors import EnvelopeError
 from regpipe.providers.opensrs.protocol import MAX_POLL_LIMIT, as_ops_value, encode_reply
-from regpipe.providers.opensrs.sample_events import SAMPLE_START, generate_events
 from regpipe.providers.opensrs.signature import verify
-from regpipe.runtime.http import serve_app
+from regpipe.simulators.kit.faults import FaultPlan
+from regpipe.simulators.kit.held_acks import HeldAcks
+from regpipe.simulators.kit.serving import serve
+from regpipe.simulators.opensrs.events import SAMPLE_START, generate_events
 
 __all__ = [
     "AckRecord",
@@ -44,7 +43,6 @@ __all__ = [
     "OpenSRSSimulator",
     "create_simulator_app",
     "generate_events",
-    "run_simulator",
     "serve_simulator",
 ]
 
@@ -95,18 +93,14 @@ class OpenSRSSimulator:
     ) -> None:
         self._keys = dict(resellers)
         self._queues: dict[str, deque[dict[str, Any]]] = {user: deque() for user in resellers}
-        self.rng = random.Random(seed)  # noqa: S311 -- reproducible fake content and faults, not secrets
+        self.rng = random.Random(seed)
         self.rates = rates or FaultRates()
-        self._scripted: deque[tuple[Fault, str | None]] = deque()
+        self._faults: FaultPlan[Fault, str] = FaultPlan(self.rng)
         self._acks: list[AckRecord] = []
-        self._ack_gate = asyncio.Event()
-        self._ack_gate.set()
-        self._ack_waiting = asyncio.Event()
-        self._closing = asyncio.Event()
+        self._held_acks = HeldAcks()
         self.polls_by_connection: Counter[str] = Counter()
         self.polls_by_user: Counter[str] = Counter()
         self.ack_attempts: Counter[str] = Counter()
-        self.faults_served: Counter[Fault] = Counter()
         self._transactions = 0
         self._clock = SAMPLE_START
 
@@ -135,27 +129,31 @@ class OpenSRSSimulator:
         """Every applied ACK, in order."""
         return [ack for ack in self._acks if username is None or ack.username == username]
 
+    @property
+    def faults_served(self) -> Counter[Fault]:
+        """How many times each fault was served, scripted or drawn."""
+        return self._faults.served
+
     def fail_next(self, fault: Fault, count: int = 1, *, action: str | None = None) -> None:
         """Misbehave with `fault` on the next `count` requests (of `action`, POLL or ACK, if given)."""
-        self._scripted.extend((fault, action) for _ in range(count))
+        self._faults.script(fault, count, target=action)
 
     def hold_acks(self) -> None:
         """Make ACKs wait (unapplied) until `release_acks`; a request whose client went away is never applied."""
-        self._ack_waiting.clear()
-        self._ack_gate.clear()
+        self._held_acks.hold()
 
     def release_acks(self) -> None:
         """Let held and future ACKs through."""
-        self._ack_gate.set()
+        self._held_acks.release()
 
     def close(self) -> None:
         """Cut slow answers short and let held ACKs through, so that the server can stop at once."""
-        self._closing.set()
-        self._ack_gate.set()
+        self._faults.close()
+        self._held_acks.release()
 
     async def wait_for_held_ack(self, timeout_s: float) -> None:
         """Return once an ACK arrives while ACKs are held (the client has published and is acknowledging)."""
-        await asyncio.wait_for(self._ack_waiting.wait(), timeout=timeout_s)
+        await self._held_acks.wait_for_held(timeout_s)
 
     # -- request handling -------------------------------------------------------------------------------------
 
@@ -164,18 +162,15 @@ class OpenSRSSimulator:
             raise KeyError(f"unknown reseller {username!r}")
         return self._queues[username]
 
-    def _draw_fault(self, action: str) -> Fault | None:
-        if self._scripted and self._scripted[0][1] in (None, action):
-            return self._scripted.popleft()[0]
-        rates = self.rates
-        draw = self.rng.random
-        if rates.slow and draw() < rates.slow:
+    def _seeded_fault(self) -> Fault | None:
+        rates, chance = self.rates, self._faults.chance
+        if chance(rates.slow):
             return Fault.SLOW
-        if rates.http_5xx and draw() < rates.http_5xx:
+        if chance(rates.http_5xx):
             return self.rng.choice((Fault.HTTP_500, Fault.HTTP_503))
-        if rates.error_reply and draw() < rates.error_reply:
+        if chance(rates.error_reply):
             return self.rng.choice((Fault.CODE_400, Fault.CODE_486))
-        if rates.malformed and draw() < rates.malformed:
+        if chance(rates.malformed):
             return Fault.MALFORMED
         return None
 
@@ -209,12 +204,9 @@ class OpenSRSSimulator:
         attrs = attributes if isinstance(attributes, dict) else {}
         if action not in ("POLL", "ACK"):
             return self._reply(430, f"Invalid command: {action}")
-        fault = self._draw_fault(action)
-        if fault is not None:
-            self.faults_served[fault] += 1
+        fault = self._faults.draw(action, self._seeded_fault)
         if fault is Fault.SLOW:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), timeout=self.rates.slow_s)
+            await self._faults.stall(self.rates.slow_s)
         elif fault in (Fault.HTTP_500, Fault.HTTP_503):
             return Response(b"<html><body>Service Unavailable</body></html>", status_code=int(fault.value[-3:]))
         elif fault is Fault.CODE_400:
@@ -247,11 +239,8 @@ class OpenSRSSimulator:
         if not isinstance(event_id, str) or not event_id:
             return self._reply(460, "Missing field: event_id")
         self.ack_attempts[event_id] += 1
-        if not self._ack_gate.is_set():
-            self._ack_waiting.set()
-            await self._ack_gate.wait()
-            if await request.is_disconnected():
-                return Response(status_code=499)  # nobody is listening; the ACK never reached "OpenSRS"
+        if not await self._held_acks.admit(request):
+            return Response(status_code=499)  # nobody is listening; the ACK never reached "OpenSRS"
         queue = self._queue(username)
         for index, event in enumerate(queue):
             if event.get("event_id") == event_id:
@@ -303,27 +292,8 @@ def create_simulator_app(simulator: OpenSRSSimulator) -> Starlette:
     )
 
 
-@asynccontextmanager
-async def serve_simulator(simulator: OpenSRSSimulator, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+def serve_simulator(
+    simulator: OpenSRSSimulator, host: str = "127.0.0.1", port: int = 0
+) -> AbstractAsyncContextManager[str]:
     """Serve `simulator` on `host:port` (0: any free port) inside the running loop; yields its base URL."""
-    async with serve_app(create_simulator_app(simulator), host, port) as bound:
-        try:
-            yield f"http://{host}:{bound}"
-        finally:
-            simulator.close()  # before the server stops, which waits for answers in flight
-
-
-def run_simulator(
-    host: str = "127.0.0.1",
-    port: int = 55443,
-    *,
-    resellers: Mapping[str, str],
-    seed: int = 0,
-    generate: int = 0,
-    rates: FaultRates | None = None,
-) -> None:
-    """Serve a simulator until interrupted, with `generate` events queued for every reseller first."""
-    simulator = OpenSRSSimulator(resellers, seed=seed, rates=rates)
-    for username in resellers:
-        simulator.generate(username, generate)
-    uvicorn.run(create_simulator_app(simulator), host=host, port=port, log_level="info")
+    return serve(create_simulator_app(simulator), host, port, on_close=simulator.close)

@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from regpipe.providers.opensrs.sample_events import generate_events
+from regpipe.simulators.opensrs.events import generate_events
 
 __all__ = [
     "MailKind",

@@ -2,7 +2,7 @@
 provider's documentation, V1 `event_data` (message, error on failures, renewal and verification details) and
 legacy pre-V1 events (`epp_event_` ids, created before 2026-05-08). Reproducible from a seeded `random.Random`.
 
-Events are plain dicts with `datetime` values; the simulator serialises them (zone-less or RFC 3339).
+Events are plain dicts with `datetime` values; `api` serialises them (zone-less or RFC 3339).
 """
 
 from __future__ import annotations
