@@ -14,9 +14,9 @@ from regpipe.contract.raw import RawHeaders
 from regpipe.contract.sealing import RawSealer, parse_keyring
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.normalize.processor import Mapped, Processor, Quarantined, Result
-from regpipe.normalize.quarantine import QUARANTINE_HEADERS, read_quarantine_record
-from regpipe.normalize.record import RawRecord
 from regpipe.providers.mapper import QuarantineReason
+from regpipe.streaming.quarantine import QUARANTINE_HEADERS, read_quarantine_record
+from regpipe.streaming.record import RawRecord
 from tests.normalize.sample_mapper import SAMPLE_MAPPERS, SAMPLE_VERSION, expected_id, sample_record
 
 _KEY = base64.b64encode(bytes(range(32))).decode()
@@ -185,6 +185,7 @@ def test_a_quarantine_record_is_the_raw_record_plus_why_and_where() -> None:
     assert _header(record.headers, "raw-topic") == "raw-test"
     assert _header(record.headers, "raw-partition") == "2"
     assert _header(record.headers, "raw-offset") == "42"
+    assert _header(record.headers, "quarantine-stage") == "normalizer"
     assert _header(record.headers, "quarantined-at").startswith("20")
 
 
@@ -196,7 +197,7 @@ def test_a_quarantined_record_reads_back_as_the_raw_record_at_its_original_posit
 
     info, raw = read_quarantine_record(stored)
 
-    assert info.reason == "invalid_json"
+    assert (info.reason, info.stage) == ("invalid_json", "normalizer")
     assert (raw.topic, raw.partition, raw.offset) == ("raw-test", 2, 42)
     assert list(raw.headers) == headers
     # Quarantined again (e.g. a redrive that still fails): the quarantine headers are replaced, not repeated.

@@ -14,21 +14,11 @@ infrastructure only:
 from regpipe.normalize.errors import NormalizeError, StageError
 from regpipe.normalize.processor import UNKNOWN, Mapped, Processor, Quarantined, Result
 from regpipe.normalize.publish import Outgoing, publish_all
-from regpipe.normalize.quarantine import (
-    QUARANTINE_HEADERS,
-    QuarantineInfo,
-    QuarantineRecord,
-    build_quarantine_record,
-    read_quarantine_record,
-)
-from regpipe.normalize.record import ConsumedRecord, RawRecord
 from regpipe.normalize.registry import Mapper, MapperRegistry, default_mappers
 from regpipe.normalize.stage import NormalizerStage, StageConfig
 
 __all__ = [
-    "QUARANTINE_HEADERS",
     "UNKNOWN",
-    "ConsumedRecord",
     "Mapped",
     "Mapper",
     "MapperRegistry",
@@ -36,15 +26,10 @@ __all__ = [
     "NormalizerStage",
     "Outgoing",
     "Processor",
-    "QuarantineInfo",
-    "QuarantineRecord",
     "Quarantined",
-    "RawRecord",
     "Result",
     "StageConfig",
     "StageError",
-    "build_quarantine_record",
     "default_mappers",
     "publish_all",
-    "read_quarantine_record",
 ]

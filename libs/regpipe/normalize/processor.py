@@ -27,13 +27,15 @@ from regpipe.contract.errors import ContractError, InvalidDomainNameError, Recor
 from regpipe.contract.raw import RawHeaders
 from regpipe.contract.sealing import RawSealer
 from regpipe.contract.taxonomy import Source
-from regpipe.normalize.quarantine import QuarantineRecord, build_quarantine_record
-from regpipe.normalize.record import ConsumedRecord
 from regpipe.normalize.registry import Mapper, MapperRegistry
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
+from regpipe.streaming.quarantine import QuarantineRecord, build_quarantine_record
+from regpipe.streaming.record import ConsumedRecord
 
-__all__ = ["UNKNOWN", "Mapped", "Processor", "Quarantined", "Result"]
+__all__ = ["STAGE", "UNKNOWN", "Mapped", "Processor", "Quarantined", "Result"]
 
+#: The stage's name in its quarantine records and metric labels.
+STAGE = "normalizer"
 #: The `source` label of a record whose headers do not name a known source.
 UNKNOWN = "unknown"
 
@@ -132,6 +134,7 @@ def _quarantine(
 ) -> Quarantined:
     record = build_quarantine_record(
         raw,
+        stage=STAGE,
         reason=reason.value,
         message=message,
         mapper_version=mapper_version,

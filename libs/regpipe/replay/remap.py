@@ -19,9 +19,9 @@ from regpipe.kafka.producer import create_producer
 from regpipe.kafka.topics import Topic
 from regpipe.normalize.processor import UNKNOWN, Mapped, Processor, Result
 from regpipe.normalize.publish import Outgoing, publish_all
-from regpipe.normalize.quarantine import read_quarantine_record
-from regpipe.normalize.record import ConsumedRecord
 from regpipe.replay.ranges import PartitionRange, RangeSpec, TopicReader
+from regpipe.streaming.quarantine import read_quarantine_record
+from regpipe.streaming.record import ConsumedRecord
 
 __all__ = ["RemapReport", "RemapTopics", "redrive_quarantine", "renormalize"]
 

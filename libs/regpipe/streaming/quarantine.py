@@ -1,9 +1,11 @@
-"""The quarantine record: the raw record exactly as it was read, plus headers saying why and where from.
+"""The quarantine record of every stage: the record exactly as it was read, plus headers saying why, by which
+stage and where from.
 
-Value and key are the raw record's own (a sealed value stays sealed), so a quarantined record can be redriven
-through the normalizer once its mapper is fixed. The message header is written for humans and never holds the
-body; mappers are asked (by the `MappingError` contract) not to put payload contents into their messages either,
-and it is capped in length in case one does.
+Every stage builds its quarantine records here, so a reader of `registrar.quarantine.v1` finds the same headers
+whoever wrote one. Value and key are the input record's own (a sealed value stays sealed), so a quarantined raw
+record can be redriven through the normalizer once its mapper is fixed. The message header is written for humans
+and never holds the body; mappers are asked (by the `MappingError` contract) not to put payload contents into
+their messages either, and it is capped in length in case one does.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from regpipe.normalize.record import ConsumedRecord, RawRecord
+from regpipe.streaming.record import ConsumedRecord, RawRecord
 
 __all__ = [
     "NO_MAPPER",
@@ -24,18 +26,28 @@ __all__ = [
 
 _H_REASON = "quarantine-reason"
 _H_MESSAGE = "quarantine-message"
+_H_STAGE = "quarantine-stage"
 _H_MAPPER_VERSION = "mapper-version"
 _H_RAW_TOPIC = "raw-topic"
 _H_RAW_PARTITION = "raw-partition"
 _H_RAW_OFFSET = "raw-offset"
 _H_QUARANTINED_AT = "quarantined-at"
 
-#: The headers the normalizer adds to the raw record's own.
+#: The headers a stage adds to the quarantined record's own.
 QUARANTINE_HEADERS: frozenset[str] = frozenset(
-    {_H_REASON, _H_MESSAGE, _H_MAPPER_VERSION, _H_RAW_TOPIC, _H_RAW_PARTITION, _H_RAW_OFFSET, _H_QUARANTINED_AT}
+    {
+        _H_REASON,
+        _H_MESSAGE,
+        _H_STAGE,
+        _H_MAPPER_VERSION,
+        _H_RAW_TOPIC,
+        _H_RAW_PARTITION,
+        _H_RAW_OFFSET,
+        _H_QUARANTINED_AT,
+    }
 )
 
-#: `mapper-version` of a record no mapper was tried on (bad headers, unknown source, unsealable).
+#: `mapper-version` of a record no mapper was tried on (bad headers, unknown source, unsealable, not an event).
 NO_MAPPER = "none"
 
 _MAX_MESSAGE = 1024
@@ -56,6 +68,7 @@ class QuarantineInfo:
 
     reason: str
     message: str
+    stage: str
     mapper_version: str
     quarantined_at: str
 
@@ -63,13 +76,14 @@ class QuarantineInfo:
 def build_quarantine_record(
     raw: ConsumedRecord,
     *,
+    stage: str,
     reason: str,
     message: str,
     mapper_version: str | None,
     lineage: tuple[str, int, int] | None = None,
     now: datetime | None = None,
 ) -> QuarantineRecord:
-    """Quarantine `raw`: its key, value and headers, plus the quarantine headers.
+    """Quarantine `raw` on behalf of `stage`: its key, value and headers, plus the quarantine headers.
 
     `lineage` (topic, partition, offset) defaults to where `raw` was read; a redriven record passes the position
     of the original raw record instead. Quarantine headers `raw` already carries (a record quarantined again) are
@@ -80,6 +94,7 @@ def build_quarantine_record(
     headers += [
         (_H_REASON, reason.encode()),
         (_H_MESSAGE, message[:_MAX_MESSAGE].encode(errors="replace")),
+        (_H_STAGE, stage.encode()),
         (_H_MAPPER_VERSION, (mapper_version or NO_MAPPER).encode()),
         (_H_RAW_TOPIC, topic.encode()),
         (_H_RAW_PARTITION, str(partition).encode()),
@@ -94,7 +109,7 @@ def read_quarantine_record(record: ConsumedRecord) -> tuple[QuarantineInfo, RawR
 
     The raw record comes back at its original position (`raw-*` headers), so events mapped from it on a redrive
     carry the same lineage as if they had been mapped the first time. Unreadable quarantine headers (a record
-    not written by the normalizer) leave the position at the quarantine record's own.
+    not written by a stage) leave the position at the quarantine record's own.
     """
     extra = {name: value for name, value in record.headers if name in QUARANTINE_HEADERS}
     raw_headers = [(name, value) for name, value in record.headers if name not in QUARANTINE_HEADERS]
@@ -109,6 +124,7 @@ def read_quarantine_record(record: ConsumedRecord) -> tuple[QuarantineInfo, RawR
     info = QuarantineInfo(
         reason=text(_H_REASON),
         message=text(_H_MESSAGE),
+        stage=text(_H_STAGE),
         mapper_version=text(_H_MAPPER_VERSION),
         quarantined_at=text(_H_QUARANTINED_AT),
     )

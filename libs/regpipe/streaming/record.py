@@ -1,6 +1,6 @@
-"""The shape of a consumed Kafka record the normalizer works on, and a plain implementation of it.
+"""The shape of a consumed Kafka record a stage works on, and a plain implementation of it.
 
-aiokafka's `ConsumerRecord` already has this shape, so the stage hands records over without copying them;
+aiokafka's `ConsumerRecord` already has this shape, so the shell hands records over without copying them;
 `RawRecord` is for records rebuilt by hand (a quarantined record being redriven, a test).
 """
 
