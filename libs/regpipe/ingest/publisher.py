@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
 
 from regpipe.contract.raw import RawHeaders, raw_key
 from regpipe.contract.sealing import RawSealer
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.kafka.errors import PublishError
 from regpipe.kafka.topics import Topic
+from regpipe.observability.tracing import inject_trace, record_span
 
 __all__ = ["PublishedRecord", "RawPublisher"]
 
@@ -71,10 +73,13 @@ class RawPublisher:
             seal=seal,
         )
         try:
-            async with asyncio.timeout(self._timeout_s):
-                metadata = await self._producer.send_and_wait(
-                    self._topic, value=value, key=key.encode(), headers=headers.to_kafka()
-                )
+            with record_span("publish raw", kind=SpanKind.PRODUCER, attributes={"regpipe.raw_key": key}):
+                kafka_headers = headers.to_kafka()
+                inject_trace(kafka_headers)
+                async with asyncio.timeout(self._timeout_s):
+                    metadata = await self._producer.send_and_wait(
+                        self._topic, value=value, key=key.encode(), headers=kafka_headers
+                    )
         except (KafkaError, TimeoutError) as exc:
             raise PublishError(f"raw record {key} not acknowledged by Kafka: {type(exc).__name__}: {exc}") from exc
         return PublishedRecord(key=key, partition=metadata.partition, offset=metadata.offset)
