@@ -22,7 +22,8 @@ from regpipe.contract.ids import canonical_event_id
 from regpipe.contract.raw import RawHeaders, raw_key
 from regpipe.contract.taxonomy import EventType, Outcome, Source, Transport
 from regpipe.normalize.registry import Mapper, MapperRegistry
-from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput, build_event
+from regpipe.providers.kit import build_event
+from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 
 __all__ = ["SAMPLE_MAPPERS", "SAMPLE_SOURCE", "SAMPLE_VERSION", "expected_id", "map_sample", "sample_record"]
 

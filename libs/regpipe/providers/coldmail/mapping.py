@@ -7,12 +7,10 @@ some were removed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final, TypeVar
+from collections.abc import Callable
+from typing import Any, Final
 
-import orjson
-from pydantic import BaseModel, JsonValue, ValidationError
+from pydantic import JsonValue, ValidationError
 
 from regpipe.contract.envelope import CanonicalEvent
 from regpipe.contract.events import (
@@ -20,7 +18,6 @@ from regpipe.contract.events import (
     DomainRegistrationFailed,
     DomainRenewalFailed,
     DomainRenewed,
-    EventData,
     MailboxCreated,
     MailboxOrderFailed,
     MailboxOrderSucceeded,
@@ -39,28 +36,25 @@ from regpipe.contract.ids import content_fingerprint
 from regpipe.contract.taxonomy import EventType, Outcome
 from regpipe.providers.coldmail import payloads
 from regpipe.providers.coldmail.payloads import ColdMailEventType as _Kind
-from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput, build_event
-from regpipe.providers.payload_parsing import (
-    describe_validation_error,
+from regpipe.providers.kit import (
+    EventFactory,
+    decode_json,
+    domain_of_address,
     parse_payload,
+    parse_time,
     payload_domain,
-    to_utc,
+    schema_violation,
 )
+from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 
 __all__ = ["MAPPER_VERSION", "map_record"]
 
 MAPPER_VERSION: Final = "coldmail/1.0.0"
 
-_Model = TypeVar("_Model", bound=BaseModel)
-
 
 def map_record(raw: RawInput) -> list[CanonicalEvent]:
     """Map one Cold Mail webhook body to its canonical event; raise `MappingError` when it cannot be mapped."""
-    try:
-        document: JsonValue = orjson.loads(raw.body)
-    except orjson.JSONDecodeError as exc:
-        raise MappingError(QuarantineReason.INVALID_JSON, f"body is not JSON: {exc}") from exc
-    envelope = parse_payload(payloads.ColdMailEnvelope, document, "envelope")
+    envelope = parse_payload(payloads.ColdMailEnvelope, decode_json(raw.body), "envelope")
     try:
         kind = _Kind(envelope.event)
     except ValueError:
@@ -68,55 +62,22 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
             QuarantineReason.UNKNOWN_EVENT_TYPE, f"unknown Cold Mail event type {envelope.event!r}"
         ) from None
     envelope_extras, _ = withhold_secrets(envelope.extras)
-    context = _Context(
+    factory = EventFactory(
         raw=raw,
-        event_id=envelope.event_id or content_fingerprint(raw.body),
-        event_type=envelope.event,
-        envelope_extras={"envelope": envelope_extras} if envelope_extras else {},
+        mapper_version=MAPPER_VERSION,
+        provider_event_id=envelope.event_id or content_fingerprint(raw.body),
+        provider_event_type=envelope.event,
+        extra_fields={"envelope": envelope_extras} if envelope_extras else {},
     )
     try:
-        return [_HANDLERS[kind](context, envelope.data, kind)]
+        return [_HANDLERS[kind](factory, envelope.data, kind)]
     except ValidationError as exc:
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, describe_validation_error(exc)) from exc
-
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    raw: RawInput
-    event_id: str
-    event_type: str
-    envelope_extras: dict[str, JsonValue]
-
-    def event(
-        self,
-        type: EventType,
-        outcome: Outcome,
-        data: EventData,
-        *,
-        time: datetime | None,
-        domain: str | None = None,
-        fallback_key: str | None = None,
-    ) -> CanonicalEvent:
-        return build_event(
-            self.raw,
-            type=type,
-            outcome=outcome,
-            provider_event_id=self.event_id,
-            provider_event_type=self.event_type,
-            time=time,
-            data=data,
-            mapper_version=MAPPER_VERSION,
-            domain=domain,
-            fallback_key=fallback_key,
-            extra_fields=self.envelope_extras,
-        )
+        raise schema_violation(exc) from exc
 
 
 def _domain(value: str | None, *, email: str | None = None) -> str | None:
     # A mailbox's domain is its address's domain when the payload does not name it.
-    if value is None and email and "@" in email:
-        value = email.rsplit("@", 1)[1]
-    return payload_domain(value)
+    return payload_domain(value if value is not None else domain_of_address(email))
 
 
 def _required_domain(value: str | None, *, email: str | None = None) -> str:
@@ -147,7 +108,7 @@ def _kept(extras: dict[str, Any]) -> tuple[dict[str, JsonValue], bool]:
     return dict(cleaned), removed
 
 
-def _domain_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+def _domain_order(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
     order = parse_payload(payloads.DomainOrder, data, "data")
     domain = _required_domain(order.domain_name)
     kept, _ = _kept(order.extras)
@@ -163,18 +124,18 @@ def _domain_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) ->
     if kind is _Kind.DOMAIN_ORDER_SUCCESS:
         registered = DomainRegistered(
             **common,
-            registered_at=to_utc(order.creation_time),
-            expires_at=to_utc(order.expiry_date),
+            registered_at=parse_time(order.creation_time, field="creation_time"),
+            expires_at=parse_time(order.expiry_date, field="expiry_date"),
             provider_fields=kept,
         )
-        time = to_utc(order.creation_time)
-        return context.event(EventType.DOMAIN_REGISTERED, Outcome.SUCCESS, registered, time=time, domain=domain)
+        time = parse_time(order.creation_time, field="creation_time")
+        return factory.event(EventType.DOMAIN_REGISTERED, Outcome.SUCCESS, registered, time=time, domain=domain)
     times = {"creationTime": data["creationTime"]} if "creationTime" in data else {}
     failed = DomainRegistrationFailed(**common, provider_fields={**times, **kept})
-    return context.event(EventType.DOMAIN_REGISTRATION_FAILED, Outcome.FAILURE, failed, time=None, domain=domain)
+    return factory.event(EventType.DOMAIN_REGISTRATION_FAILED, Outcome.FAILURE, failed, domain=domain)
 
 
-def _domain_renewal(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+def _domain_renewal(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
     renewal = parse_payload(payloads.DomainRenewal, data, "data")
     domain = _required_domain(renewal.domain_name)
     kept, _ = _kept(renewal.extras)
@@ -187,14 +148,16 @@ def _domain_renewal(context: _Context, data: dict[str, JsonValue], kind: _Kind) 
         "error": _error(renewal.error),
     }
     if kind is _Kind.DOMAIN_RENEWAL_SUCCESS:
-        renewed = DomainRenewed(**common, expires_at=to_utc(renewal.expire_on), provider_fields=kept)
-        return context.event(EventType.DOMAIN_RENEWED, Outcome.SUCCESS, renewed, time=None, domain=domain)
+        renewed = DomainRenewed(
+            **common, expires_at=parse_time(renewal.expire_on, field="expire_on"), provider_fields=kept
+        )
+        return factory.event(EventType.DOMAIN_RENEWED, Outcome.SUCCESS, renewed, domain=domain)
     expiry = {"expireOn": data["expireOn"]} if "expireOn" in data else {}
     failed = DomainRenewalFailed(**common, provider_fields={**expiry, **kept})
-    return context.event(EventType.DOMAIN_RENEWAL_FAILED, Outcome.FAILURE, failed, time=None, domain=domain)
+    return factory.event(EventType.DOMAIN_RENEWAL_FAILED, Outcome.FAILURE, failed, domain=domain)
 
 
-def _mailbox_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+def _mailbox_order(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
     order = parse_payload(payloads.MailboxOrder, data, "data")
     domain = _required_domain(order.domain_name)
     kept, _ = _kept(order.extras)
@@ -210,18 +173,21 @@ def _mailbox_order(context: _Context, data: dict[str, JsonValue], kind: _Kind) -
         "message": order.message,
         "error": _error(order.error),
     }
-    time = to_utc(order.creation_time)
+    time = parse_time(order.creation_time, field="creation_time")
     if kind is _Kind.MAILBOX_ORDER_SUCCESS:
         succeeded = MailboxOrderSucceeded(
-            **common, created_at=time, expires_at=to_utc(order.expiry_date), provider_fields=kept
+            **common,
+            created_at=time,
+            expires_at=parse_time(order.expiry_date, field="expiry_date"),
+            provider_fields=kept,
         )
-        return context.event(EventType.MAILBOX_ORDER_SUCCEEDED, Outcome.SUCCESS, succeeded, time=time, domain=domain)
+        return factory.event(EventType.MAILBOX_ORDER_SUCCEEDED, Outcome.SUCCESS, succeeded, time=time, domain=domain)
     times = {key: data[key] for key in ("creationTime", "expiryDate") if key in data}
     failed = MailboxOrderFailed(**common, provider_fields={**times, **kept})
-    return context.event(EventType.MAILBOX_ORDER_FAILED, Outcome.FAILURE, failed, time=None, domain=domain)
+    return factory.event(EventType.MAILBOX_ORDER_FAILED, Outcome.FAILURE, failed, domain=domain)
 
 
-def _mailbox(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+def _mailbox(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
     mailbox = parse_payload(payloads.Mailbox, data, "data")
     domain = _required_domain(mailbox.domain_name, email=mailbox.email)
     kept, withheld = _kept(mailbox.extras)
@@ -239,16 +205,20 @@ def _mailbox(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> Cano
         subscription_id=mailbox.subscription_id,
         workspace_type=mailbox.workspace_type,
         is_admin=mailbox.is_admin,
-        created_at=to_utc(mailbox.creation_time),
-        updated_at=to_utc(mailbox.updated_time),
+        created_at=parse_time(mailbox.creation_time, field="creation_time"),
+        updated_at=parse_time(mailbox.updated_time, field="updated_time"),
         credentials_withheld=withheld,
         message=mailbox.message,
         error=_error(mailbox.error),
         provider_fields=kept,
     )
-    time = to_utc(mailbox.creation_time) if created else to_utc(mailbox.updated_time)
+    time = (
+        parse_time(mailbox.creation_time, field="creation_time")
+        if created
+        else parse_time(mailbox.updated_time, field="updated_time")
+    )
     event_type = EventType.MAILBOX_CREATED if created else EventType.MAILBOX_UPDATED
-    return context.event(event_type, Outcome.SUCCESS, event_data, time=time, domain=domain)
+    return factory.event(event_type, Outcome.SUCCESS, event_data, time=time, domain=domain)
 
 
 _SUBSCRIPTION: Final = {
@@ -262,7 +232,7 @@ _SUBSCRIPTION: Final = {
 }
 
 
-def _subscription(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+def _subscription(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
     subscription = parse_payload(payloads.Subscription, data, "data")
     domain = _required_domain(subscription.domain_name)
     kept, _ = _kept(subscription.extras)
@@ -274,8 +244,8 @@ def _subscription(context: _Context, data: dict[str, JsonValue], kind: _Kind) ->
         user=_user(subscription.user_id, subscription.user_email),
         workspace_type=subscription.workspace_type,
         quantity=subscription.quantity,
-        period_start=to_utc(subscription.period_start),
-        period_end=to_utc(subscription.period_end),
+        period_start=parse_time(subscription.period_start, field="period_start"),
+        period_end=parse_time(subscription.period_end, field="period_end"),
         auto_renew=subscription.auto_renew,
         description=subscription.description,
         subscription_status=subscription.subscription_status,
@@ -284,11 +254,15 @@ def _subscription(context: _Context, data: dict[str, JsonValue], kind: _Kind) ->
         provider_fields=kept,
     )
     # A successful renewal starts the new period: the best time the payload gives for when it happened.
-    time = to_utc(subscription.period_start) if kind is _Kind.SUBSCRIPTION_RENEWAL_SUCCESS else None
-    return context.event(event_type, outcome, event_data, time=time, domain=domain)
+    time = (
+        parse_time(subscription.period_start, field="period_start")
+        if kind is _Kind.SUBSCRIPTION_RENEWAL_SUCCESS
+        else None
+    )
+    return factory.event(event_type, outcome, event_data, time=time, domain=domain)
 
 
-def _prewarmup(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
+def _prewarmup(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
     order = parse_payload(payloads.PrewarmupOrder, data, "data")
     kept, _ = _kept(order.extras)
     mailboxes: list[PrewarmedMailbox] = []
@@ -310,7 +284,7 @@ def _prewarmup(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> Ca
                     profile_picture=mailbox.profile_picture,
                     is_admin=mailbox.is_admin,
                     warming_up_from=mailbox.warming_up_from,
-                    expires_at=to_utc(mailbox.expiry_date),
+                    expires_at=parse_time(mailbox.expiry_date, field="expiry_date"),
                     credentials_withheld=withheld,
                     provider_fields=mailbox_extras,
                 )
@@ -330,10 +304,10 @@ def _prewarmup(context: _Context, data: dict[str, JsonValue], kind: _Kind) -> Ca
     )
     event_type = EventType.PREWARMUP_ORDER_SUCCEEDED if succeeded else EventType.PREWARMUP_ORDER_FAILED
     outcome = Outcome.SUCCESS if succeeded else Outcome.FAILURE
-    return context.event(event_type, outcome, event_data, time=None, fallback_key=order.order_id)
+    return factory.event(event_type, outcome, event_data, fallback_key=order.order_id)
 
 
-_HANDLERS: Final = {
+_HANDLERS: Final[dict[_Kind, Callable[[EventFactory, dict[str, JsonValue], _Kind], CanonicalEvent]]] = {
     _Kind.DOMAIN_ORDER_SUCCESS: _domain_order,
     _Kind.DOMAIN_ORDER_FAILED: _domain_order,
     _Kind.DOMAIN_RENEWAL_SUCCESS: _domain_renewal,

@@ -7,11 +7,11 @@ batch event plus one `order.status_changed` per order (and, for `orders.register
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
-from pydantic import BaseModel, JsonValue, ValidationError
+from pydantic import JsonValue, ValidationError
 
 from regpipe.contract.envelope import CanonicalEvent
 from regpipe.contract.events import (
@@ -40,21 +40,13 @@ from regpipe.contract.events import (
 from regpipe.contract.events.base import withhold_secrets
 from regpipe.contract.ids import content_fingerprint
 from regpipe.contract.taxonomy import EventType, Outcome
-from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput, build_event
+from regpipe.providers.kit import EventFactory, decode_json, parse_payload, parse_time, payload_domain, schema_violation
+from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.providers.most import payloads
-from regpipe.providers.payload_parsing import (
-    decode_json,
-    describe_validation_error,
-    parse_payload,
-    payload_domain,
-    to_utc,
-)
 
 __all__ = ["MAPPER_VERSION", "map_record"]
 
 MAPPER_VERSION: Final = "most/1.0.0"
-
-_Model = TypeVar("_Model", bound=BaseModel)
 
 _TASK_OUTCOMES: Final = {"COMPLETED": Outcome.SUCCESS, "PARTIAL": Outcome.FAILURE, "FAILED": Outcome.FAILURE}
 _ORDER_OUTCOMES: Final = {"COMPLETED": Outcome.SUCCESS, "FAILED": Outcome.FAILURE}
@@ -71,54 +63,18 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
     except ValueError:
         raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, f"unknown Most event type {envelope.type!r}") from None
     envelope_extras, _ = withhold_secrets(envelope.extras)
-    context = _Context(
+    factory = EventFactory(
         raw=raw,
-        event_id=envelope.id or content_fingerprint(raw.body),
-        event_type=envelope.type,
-        time=to_utc(envelope.created_at),
-        envelope_extras={"envelope": envelope_extras} if envelope_extras else {},
-        data=envelope.data,
+        mapper_version=MAPPER_VERSION,
+        provider_event_id=envelope.id or content_fingerprint(raw.body),
+        provider_event_type=envelope.type,
+        time=parse_time(envelope.created_at, field="created_at"),
+        extra_fields={"envelope": envelope_extras} if envelope_extras else {},
     )
     try:
-        return _HANDLERS[kind](context)
+        return _HANDLERS[kind](factory, envelope.data)
     except ValidationError as exc:
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, describe_validation_error(exc)) from exc
-
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    raw: RawInput
-    event_id: str
-    event_type: str
-    time: datetime | None
-    envelope_extras: dict[str, JsonValue]
-    data: dict[str, JsonValue]
-
-    def event(
-        self,
-        type: EventType,
-        outcome: Outcome,
-        data: EventData,
-        *,
-        domain: str | None = None,
-        fallback_key: str | None = None,
-        item_index: int | None = None,
-        time: datetime | None = None,
-    ) -> CanonicalEvent:
-        return build_event(
-            self.raw,
-            type=type,
-            outcome=outcome,
-            provider_event_id=self.event_id,
-            provider_event_type=self.event_type,
-            time=time or self.time,
-            data=data,
-            mapper_version=MAPPER_VERSION,
-            domain=domain,
-            fallback_key=fallback_key,
-            item_index=item_index,
-            extra_fields=self.envelope_extras,
-        )
+        raise schema_violation(exc) from exc
 
 
 def _error(value: payloads.ErrorValue | None) -> ProviderError | None:
@@ -142,9 +98,9 @@ def _kept(*sources: dict[str, Any]) -> dict[str, JsonValue]:
     return dict(cleaned)
 
 
-def _task(context: _Context) -> list[CanonicalEvent]:
-    task = parse_payload(payloads.Task, context.data, "data")
-    time = to_utc(task.completed_at) or context.time
+def _task(factory: EventFactory, payload: dict[str, JsonValue]) -> list[CanonicalEvent]:
+    task = parse_payload(payloads.Task, payload, "data")
+    time = parse_time(task.completed_at, field="completed_at") or factory.time
     items: list[TaskItem] = []
     fanned: list[CanonicalEvent] = []
     for index, item in enumerate(task.result):
@@ -163,26 +119,26 @@ def _task(context: _Context) -> list[CanonicalEvent]:
             )
         )
         if domain is not None:
-            fanned.extend(_task_item_events(context, task, index, domain, item.ok, item_data, item_extras, error, time))
+            fanned.extend(_task_item_events(factory, task, index, domain, item.ok, item_data, item_extras, error, time))
     status = task.status.upper()
     data = TaskCompleted(
         task_id=task.task_id,
         task_type=task.type,
         status=task.status,
-        created_at=to_utc(task.created_at),
-        completed_at=to_utc(task.completed_at),
+        created_at=parse_time(task.created_at, field="created_at"),
+        completed_at=parse_time(task.completed_at, field="completed_at"),
         items=items,
         succeeded_count=sum(1 for item in items if item.ok),
         failed_count=sum(1 for item in items if not item.ok),
         provider_fields=_kept(task.extras),
     )
     outcome = _TASK_OUTCOMES.get(status, Outcome.NOTIFICATION)
-    summary = context.event(EventType.TASK_COMPLETED, outcome, data, fallback_key=task.task_id, time=time)
+    summary = factory.event(EventType.TASK_COMPLETED, outcome, data, fallback_key=task.task_id, time=time)
     return [summary, *fanned]
 
 
 def _task_item_events(
-    context: _Context,
+    factory: EventFactory,
     task: payloads.Task,
     index: int,
     domain: str,
@@ -199,7 +155,7 @@ def _task_item_events(
         renew = parse_payload(payloads.RenewResult, item_data, f"data.result[{index}].data")
         kept = _kept(renew.extras, item_extras)
         if ok:
-            expiry = to_utc(renew.new_expiry)
+            expiry = parse_time(renew.new_expiry, field="new_expiry")
             data = DomainRenewed(**common, expires_at=expiry, period_years=renew.term, provider_fields=kept)
             event_type = EventType.DOMAIN_RENEWED
         else:
@@ -227,11 +183,11 @@ def _task_item_events(
     else:
         # A task type Most adds later: its items stay in task.completed; no per-domain meaning to guess.
         return []
-    return [context.event(event_type, outcome, data, domain=domain, item_index=index, time=time)]
+    return [factory.event(event_type, outcome, data, domain=domain, item_index=index, time=time)]
 
 
-def _batch(context: _Context, registered_stage: bool) -> list[CanonicalEvent]:
-    batch = parse_payload(payloads.OrderBatch, context.data, "data")
+def _batch(factory: EventFactory, payload: dict[str, JsonValue], registered_stage: bool) -> list[CanonicalEvent]:
+    batch = parse_payload(payloads.OrderBatch, payload, "data")
     orders: list[BatchOrder] = []
     per_order: list[CanonicalEvent] = []
     for index, order in enumerate(batch.orders):
@@ -255,7 +211,7 @@ def _batch(context: _Context, registered_stage: bool) -> list[CanonicalEvent]:
         )
         outcome = _ORDER_OUTCOMES.get(status, Outcome.NOTIFICATION)
         per_order.append(
-            context.event(
+            factory.event(
                 EventType.ORDER_STATUS_CHANGED,
                 outcome,
                 change,
@@ -265,7 +221,7 @@ def _batch(context: _Context, registered_stage: bool) -> list[CanonicalEvent]:
             )
         )
         if registered_stage and domain is not None:
-            per_order.extend(_registration(context, batch.batch_id, index, order.order_id, domain, status, error))
+            per_order.extend(_registration(factory, batch.batch_id, index, order.order_id, domain, status, error))
     failed = (
         batch.failed if batch.failed is not None else sum(1 for o in orders if (o.status or "").upper() == "FAILED")
     )
@@ -280,11 +236,11 @@ def _batch(context: _Context, registered_stage: bool) -> list[CanonicalEvent]:
     )
     event_type = EventType.ORDER_BATCH_REGISTERED if registered_stage else EventType.ORDER_BATCH_COMPLETED
     outcome = Outcome.SUCCESS if failed == 0 else Outcome.FAILURE
-    return [context.event(event_type, outcome, data, fallback_key=batch.batch_id), *per_order]
+    return [factory.event(event_type, outcome, data, fallback_key=batch.batch_id), *per_order]
 
 
 def _registration(
-    context: _Context,
+    factory: EventFactory,
     batch_id: str,
     index: int,
     order_id: str,
@@ -296,55 +252,55 @@ def _registration(
     if status in _REGISTERED_STATES:
         registered = DomainRegistered(domain=domain, order_id=order_id, provider_fields=batch_ref)
         return [
-            context.event(EventType.DOMAIN_REGISTERED, Outcome.SUCCESS, registered, domain=domain, item_index=index)
+            factory.event(EventType.DOMAIN_REGISTERED, Outcome.SUCCESS, registered, domain=domain, item_index=index)
         ]
     if status == "FAILED":
         failed = DomainRegistrationFailed(domain=domain, order_id=order_id, error=error, provider_fields=batch_ref)
         return [
-            context.event(
+            factory.event(
                 EventType.DOMAIN_REGISTRATION_FAILED, Outcome.FAILURE, failed, domain=domain, item_index=index
             )
         ]
     return []
 
 
-def _orders_registered(context: _Context) -> list[CanonicalEvent]:
-    return _batch(context, registered_stage=True)
+def _orders_registered(factory: EventFactory, payload: dict[str, JsonValue]) -> list[CanonicalEvent]:
+    return _batch(factory, payload, registered_stage=True)
 
 
-def _orders_completed(context: _Context) -> list[CanonicalEvent]:
-    return _batch(context, registered_stage=False)
+def _orders_completed(factory: EventFactory, payload: dict[str, JsonValue]) -> list[CanonicalEvent]:
+    return _batch(factory, payload, registered_stage=False)
 
 
-def _expiring(context: _Context) -> list[CanonicalEvent]:
-    notice = parse_payload(payloads.DomainExpiring, context.data, "data")
+def _expiring(factory: EventFactory, payload: dict[str, JsonValue]) -> list[CanonicalEvent]:
+    notice = parse_payload(payloads.DomainExpiring, payload, "data")
     domain = payload_domain(notice.domain)
     data = DomainExpiring(
         domain=domain,
         domain_id=notice.domain_id,
         checkpoint=notice.checkpoint,
         days_left=notice.days_left,
-        expires_at=to_utc(notice.expires_at),
+        expires_at=parse_time(notice.expires_at, field="expires_at"),
         provider_fields=_kept(notice.extras),
     )
-    return [context.event(EventType.DOMAIN_EXPIRING, Outcome.NOTIFICATION, data, domain=domain)]
+    return [factory.event(EventType.DOMAIN_EXPIRING, Outcome.NOTIFICATION, data, domain=domain)]
 
 
-def _deleting(context: _Context) -> list[CanonicalEvent]:
-    notice = parse_payload(payloads.DomainDeleting, context.data, "data")
+def _deleting(factory: EventFactory, payload: dict[str, JsonValue]) -> list[CanonicalEvent]:
+    notice = parse_payload(payloads.DomainDeleting, payload, "data")
     domain = payload_domain(notice.domain)
     data = DomainDeleting(
         domain=domain,
         domain_id=notice.domain_id,
-        expires_at=to_utc(notice.expires_at),
-        deletes_at=to_utc(notice.delete_at),
+        expires_at=parse_time(notice.expires_at, field="expires_at"),
+        deletes_at=parse_time(notice.delete_at, field="delete_at"),
         provider_fields=_kept(notice.extras),
     )
-    return [context.event(EventType.DOMAIN_DELETING, Outcome.NOTIFICATION, data, domain=domain)]
+    return [factory.event(EventType.DOMAIN_DELETING, Outcome.NOTIFICATION, data, domain=domain)]
 
 
-def _blocked(context: _Context) -> list[CanonicalEvent]:
-    notice = parse_payload(payloads.DomainBlocked, context.data, "data")
+def _blocked(factory: EventFactory, payload: dict[str, JsonValue]) -> list[CanonicalEvent]:
+    notice = parse_payload(payloads.DomainBlocked, payload, "data")
     domain = payload_domain(notice.domain)
     data = DomainBlocked(
         domain=domain,
@@ -354,11 +310,11 @@ def _blocked(context: _Context) -> list[CanonicalEvent]:
         registrar=notice.registrar,
         provider_fields=_kept(notice.extras),
     )
-    return [context.event(EventType.DOMAIN_BLOCKED, Outcome.NOTIFICATION, data, domain=domain)]
+    return [factory.event(EventType.DOMAIN_BLOCKED, Outcome.NOTIFICATION, data, domain=domain)]
 
 
-def _complaint(context: _Context) -> list[CanonicalEvent]:
-    notice = parse_payload(payloads.DomainComplaint, context.data, "data")
+def _complaint(factory: EventFactory, payload: dict[str, JsonValue]) -> list[CanonicalEvent]:
+    notice = parse_payload(payloads.DomainComplaint, payload, "data")
     domain = payload_domain(notice.domain)
     data = DomainComplaintReceived(
         domain=domain,
@@ -366,16 +322,16 @@ def _complaint(context: _Context) -> list[CanonicalEvent]:
         complaint_id=notice.complaint_id,
         category=notice.category,
         details=notice.details,
-        received_at=to_utc(notice.received_at),
-        respond_by=to_utc(notice.respond_by),
+        received_at=parse_time(notice.received_at, field="received_at"),
+        respond_by=parse_time(notice.respond_by, field="respond_by"),
         provider_fields=_kept(notice.extras),
     )
-    return [context.event(EventType.DOMAIN_COMPLAINT_RECEIVED, Outcome.NOTIFICATION, data, domain=domain)]
+    return [factory.event(EventType.DOMAIN_COMPLAINT_RECEIVED, Outcome.NOTIFICATION, data, domain=domain)]
 
 
-def _balance_low(context: _Context) -> list[CanonicalEvent]:
-    balance = parse_payload(payloads.BalanceLow, context.data, "data")
-    account = context.raw.headers.account
+def _balance_low(factory: EventFactory, payload: dict[str, JsonValue]) -> list[CanonicalEvent]:
+    balance = parse_payload(payloads.BalanceLow, payload, "data")
+    account = factory.raw.headers.account
     data = AccountBalanceLow(
         account=account,
         threshold=balance.threshold,
@@ -385,10 +341,10 @@ def _balance_low(context: _Context) -> list[CanonicalEvent]:
         provider_fields=_kept(balance.extras),
     )
     key = f"account:{account}" if account else None
-    return [context.event(EventType.ACCOUNT_BALANCE_LOW, Outcome.NOTIFICATION, data, fallback_key=key)]
+    return [factory.event(EventType.ACCOUNT_BALANCE_LOW, Outcome.NOTIFICATION, data, fallback_key=key)]
 
 
-_HANDLERS: Final = {
+_HANDLERS: Final[dict[payloads.MostEventType, Callable[[EventFactory, dict[str, JsonValue]], list[CanonicalEvent]]]] = {
     payloads.MostEventType.TASK_COMPLETED: _task,
     payloads.MostEventType.ORDERS_REGISTERED: _orders_registered,
     payloads.MostEventType.ORDERS_COMPLETED: _orders_completed,

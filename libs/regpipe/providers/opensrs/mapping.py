@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Final
 
-from pydantic import JsonValue, ValidationError
+from pydantic import ValidationError
 
 from regpipe.contract.envelope import CanonicalEvent
-from regpipe.contract.errors import InvalidDomainNameError
 from regpipe.contract.events import (
     AccountMessage,
     DomainCreated,
@@ -34,9 +32,9 @@ from regpipe.contract.events import (
     OrderClaimStatusChanged,
     OrderStatusChanged,
 )
-from regpipe.contract.names import normalize_domain
 from regpipe.contract.taxonomy import EventType, Outcome, Transport
-from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput, build_event, parse_provider_time
+from regpipe.providers.kit import EventFactory, FieldReader, as_text, parse_time, schema_violation
+from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.providers.opensrs.email import extract_event
 from regpipe.providers.opensrs.errors import EnvelopeError
 from regpipe.providers.opensrs.payloads import OpenSRSEvent
@@ -56,7 +54,6 @@ _ORDER_OUTCOMES: Final = {
 }
 _CLAIM_OUTCOMES: Final = {"accepted": Outcome.SUCCESS, "declined": Outcome.FAILURE, "cancelled": Outcome.CANCELED}
 _TRANSFER_OUTCOMES: Final = {"completed": Outcome.SUCCESS, "cancelled": Outcome.CANCELED}
-_MAX_COUNT: Final = 10_000  # far beyond any registration period in years
 
 
 def map_record(raw: RawInput) -> list[CanonicalEvent]:
@@ -87,27 +84,28 @@ def map_event_object(obj: Mapping[str, object], raw: RawInput) -> CanonicalEvent
     try:
         event = OpenSRSEvent.model_validate(obj)
     except ValidationError as exc:
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"event object: {_describe(exc)}") from exc
+        raise schema_violation(exc, "event object") from exc
     handler = _HANDLERS.get((event.object, event.event)) or _ANY_OBJECT.get(event.event)
     if handler is None:
         raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, f"unknown OpenSRS event {event.provider_type}")
-    fields = _Fields(event)
+    fields = FieldReader(event.object_data)
     try:
         mapped = handler(fields)
-        data = mapped.data_model.model_validate({**mapped.data, "provider_fields": fields.rest()})
+        unread = fields.unread()
+        if event.model_extra:
+            unread["envelope"] = dict(event.model_extra)
+        data = mapped.data_model.model_validate({**mapped.data, "provider_fields": unread})
     except ValidationError as exc:
-        raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{event.provider_type}: {_describe(exc)}") from exc
-    return build_event(
-        raw,
-        type=mapped.event_type,
-        outcome=mapped.outcome,
+        raise schema_violation(exc, event.provider_type) from exc
+    factory = EventFactory(
+        raw=raw,
+        mapper_version=MAPPER_VERSION,
         provider_event_id=event.event_id,
         provider_event_type=event.provider_type,
-        time=parse_provider_time(_as_text(event.event_date, "event_date"), field="event_date"),
-        data=data,
-        mapper_version=MAPPER_VERSION,
-        domain=mapped.domain,
-        fallback_key=mapped.fallback_key or event.event_id,
+        time=parse_time(as_text(event.event_date, "event_date"), field="event_date"),
+    )
+    return factory.event(
+        mapped.event_type, mapped.outcome, data, domain=mapped.domain, fallback_key=mapped.fallback_key
     )
 
 
@@ -121,79 +119,10 @@ class _Mapped:
     fallback_key: str | None = None
 
 
-class _Fields:
-    """Reads `object_data` field by field; whatever is not read ends up in `provider_fields`."""
-
-    def __init__(self, event: OpenSRSEvent) -> None:
-        self.event = event
-        self._data = event.object_data
-        self._read: set[str] = set()
-
-    def text(self, key: str) -> str | None:
-        self._read.add(key)
-        return _as_text(self._data.get(key), key)
-
-    def identifier(self, key: str) -> str | None:
-        """An id; OpenSRS writes 0 where there is none."""
-        value = self.text(key)
-        return None if value is None or value == "0" else value
-
-    def time(self, key: str) -> datetime | None:
-        return parse_provider_time(self.text(key), field=key)
-
-    def integer(self, key: str) -> int | None:
-        value = self.text(key)
-        if value is None:
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{key}: not an integer: {value!r}") from None
-        if abs(number) > _MAX_COUNT:  # JSON e-mails can carry any integer; Kafka records carry 64 bits
-            raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{key}: out of range: {number}")
-        return number
-
-    def host_names(self, key: str) -> list[str]:
-        self._read.add(key)
-        value = self._data.get(key)
-        if value is None or value == "":
-            return []
-        if not isinstance(value, list):
-            raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{key}: expected a list of host names")
-        names = [_as_text(item, key) for item in value]
-        return [name.strip().rstrip(".").lower() for name in names if name]
-
-    def domain(self) -> str | None:
-        name = self.text("domain_name")
-        if name is None:
-            return None
-        try:
-            return normalize_domain(name)
-        except InvalidDomainNameError as exc:
-            raise MappingError(QuarantineReason.INVALID_DOMAIN, str(exc)) from exc
-
-    def rest(self) -> dict[str, JsonValue]:
-        kept = {key: value for key, value in self._data.items() if key not in self._read}
-        if self.event.model_extra:
-            kept["envelope"] = dict(self.event.model_extra)
-        return kept
-
-
-def _as_text(value: object, key: str) -> str | None:
-    """A scalar as text; empty is None, because XML cannot tell an empty string from an absent value."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    raise MappingError(QuarantineReason.SCHEMA_VIOLATION, f"{key}: expected text, got {type(value).__name__}")
-
-
 def _domain_event(
-    fields: _Fields, event_type: EventType, model: type[EventData], outcome: Outcome, **data: object
+    fields: FieldReader, event_type: EventType, model: type[EventData], outcome: Outcome, **data: object
 ) -> _Mapped:
-    domain = fields.domain()
+    domain = fields.domain("domain_name")
     domain_id = fields.text("domain_id")
     return _Mapped(
         event_type=event_type,
@@ -205,12 +134,12 @@ def _domain_event(
     )
 
 
-def _created(fields: _Fields) -> _Mapped:
+def _created(fields: FieldReader) -> _Mapped:
     expires_at = fields.time("expiration_date")
     return _domain_event(fields, EventType.DOMAIN_CREATED, DomainCreated, Outcome.SUCCESS, expires_at=expires_at)
 
 
-def _registered(fields: _Fields) -> _Mapped:
+def _registered(fields: FieldReader) -> _Mapped:
     return _domain_event(
         fields,
         EventType.DOMAIN_REGISTERED,
@@ -222,7 +151,7 @@ def _registered(fields: _Fields) -> _Mapped:
     )
 
 
-def _renewed(fields: _Fields) -> _Mapped:
+def _renewed(fields: FieldReader) -> _Mapped:
     return _domain_event(
         fields,
         EventType.DOMAIN_RENEWED,
@@ -234,12 +163,12 @@ def _renewed(fields: _Fields) -> _Mapped:
     )
 
 
-def _expired(fields: _Fields) -> _Mapped:
+def _expired(fields: FieldReader) -> _Mapped:
     expires_at = fields.time("expiration_date")
     return _domain_event(fields, EventType.DOMAIN_EXPIRED, DomainExpired, Outcome.NOTIFICATION, expires_at=expires_at)
 
 
-def _deleted(fields: _Fields) -> _Mapped:
+def _deleted(fields: FieldReader) -> _Mapped:
     return _domain_event(
         fields,
         EventType.DOMAIN_DELETED,
@@ -251,14 +180,14 @@ def _deleted(fields: _Fields) -> _Mapped:
     )
 
 
-def _nameserver_update(fields: _Fields) -> _Mapped:
+def _nameserver_update(fields: FieldReader) -> _Mapped:
     nameservers = fields.host_names("nameserver_list")
     return _domain_event(
         fields, EventType.DOMAIN_NAMESERVERS_UPDATED, DomainNameserversUpdated, Outcome.SUCCESS, nameservers=nameservers
     )
 
 
-def _zone_check(fields: _Fields) -> _Mapped:
+def _zone_check(fields: FieldReader) -> _Mapped:
     status = fields.text("zone_check_status")
     return _domain_event(
         fields,
@@ -269,7 +198,7 @@ def _zone_check(fields: _Fields) -> _Mapped:
     )
 
 
-def _verification(fields: _Fields) -> _Mapped:
+def _verification(fields: FieldReader) -> _Mapped:
     status = fields.text("verification_status")
     return _domain_event(
         fields,
@@ -280,7 +209,7 @@ def _verification(fields: _Fields) -> _Mapped:
     )
 
 
-def _trade(fields: _Fields) -> _Mapped:
+def _trade(fields: FieldReader) -> _Mapped:
     # The field name is not documented for events; OpenSRS's trade API calls it trade_status.
     status = fields.text("status") or fields.text("trade_status")
     return _domain_event(
@@ -292,8 +221,8 @@ def _trade(fields: _Fields) -> _Mapped:
     )
 
 
-def _message(fields: _Fields) -> _Mapped:
-    domain = fields.domain()
+def _message(fields: FieldReader) -> _Mapped:
+    domain = fields.domain("domain_name")
     return _Mapped(
         event_type=EventType.ACCOUNT_MESSAGE,
         outcome=Outcome.NOTIFICATION,
@@ -309,14 +238,14 @@ def _message(fields: _Fields) -> _Mapped:
 
 
 def _order_event(
-    fields: _Fields,
+    fields: FieldReader,
     event_type: EventType,
     model: type[EventData],
     status_field: str,
     outcomes: dict[str, Outcome],
     **data: object,
 ) -> _Mapped:
-    domain = fields.domain()
+    domain = fields.domain("domain_name")
     order_id = fields.identifier("order_id")
     status = fields.text(status_field)
     return _Mapped(
@@ -329,7 +258,7 @@ def _order_event(
     )
 
 
-def _order_status(fields: _Fields) -> _Mapped:
+def _order_status(fields: FieldReader) -> _Mapped:
     reg_type = fields.text("order_reg_type")
     return _order_event(
         fields,
@@ -341,13 +270,13 @@ def _order_status(fields: _Fields) -> _Mapped:
     )
 
 
-def _claim_status(fields: _Fields) -> _Mapped:
+def _claim_status(fields: FieldReader) -> _Mapped:
     return _order_event(
         fields, EventType.ORDER_CLAIM_STATUS_CHANGED, OrderClaimStatusChanged, "claim_status", _CLAIM_OUTCOMES
     )
 
 
-def _transfer_status(fields: _Fields) -> _Mapped:
+def _transfer_status(fields: FieldReader) -> _Mapped:
     status = fields.text("transfer_status")
     return _domain_event(
         fields,
@@ -360,7 +289,7 @@ def _transfer_status(fields: _Fields) -> _Mapped:
     )
 
 
-_Handler = Callable[[_Fields], _Mapped]
+_Handler = Callable[[FieldReader], _Mapped]
 
 #: (OBJECT, EVENT) -> handler: the OpenSRS table of docs/taxonomy.md.
 _HANDLERS: Final[dict[tuple[str, str], _Handler]] = {
@@ -379,10 +308,3 @@ _HANDLERS: Final[dict[tuple[str, str], _Handler]] = {
 }
 #: Events mapped whatever their OBJECT (undocumented for these).
 _ANY_OBJECT: Final[dict[str, _Handler]] = {"MESSAGE_STATUS_CHANGE": _message}
-
-
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or '$'}: {error['msg']}"
-        for error in exc.errors(include_url=False, include_input=False, include_context=False)
-    )

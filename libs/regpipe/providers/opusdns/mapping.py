@@ -19,7 +19,6 @@ import orjson
 from pydantic import JsonValue, ValidationError
 
 from regpipe.contract.envelope import CanonicalEvent
-from regpipe.contract.errors import InvalidDomainNameError
 from regpipe.contract.events import (
     AccountBalanceLow,
     AccountMessage,
@@ -46,9 +45,9 @@ from regpipe.contract.events import (
     VerificationDeadline,
     VerificationRegistrant,
 )
-from regpipe.contract.names import normalize_domain
 from regpipe.contract.taxonomy import EventType, Outcome
-from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput, build_event
+from regpipe.providers.kit import EventFactory, decode_json_object, domain_or_none
+from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.providers.opusdns.payloads import (
     DomainRenewalDetails,
     DomainVerificationDetails,
@@ -123,12 +122,7 @@ _NAME_IN_TEXT: Final = re.compile(
 
 def map_record(raw: RawInput) -> list[CanonicalEvent]:
     """Map a listing page (every event of `results`) or a single event object to canonical events."""
-    try:
-        document = orjson.loads(raw.body)
-    except orjson.JSONDecodeError as exc:
-        raise MappingError(QuarantineReason.INVALID_JSON, f"body is not JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise MappingError(QuarantineReason.INVALID_JSON, "body is not a JSON object")
+    document = decode_json_object(raw.body)
     if "results" in document:
         items = document["results"]
         if not isinstance(items, list):
@@ -168,7 +162,7 @@ def _parse(item: Any, index: int) -> Event:
         ) from exc
 
 
-class _Fields:
+class _SharedParts:
     """What every canonical event of one OpusDNS event shares: message, error, provider fields, domain reference."""
 
     def __init__(self, event: Event) -> None:
@@ -213,7 +207,7 @@ def _extra(model: Any) -> dict[str, JsonValue]:
 
 
 def _map_event(raw: RawInput, event: Event) -> CanonicalEvent:
-    fields = _Fields(event)
+    fields = _SharedParts(event)
     operation, subtype = event.type, event.subtype
     outcome = _OUTCOMES.get(subtype or "", Outcome.NOTIFICATION)
     domain: str | None = None
@@ -256,21 +250,17 @@ def _map_event(raw: RawInput, event: Event) -> CanonicalEvent:
         raise MappingError(
             QuarantineReason.UNKNOWN_EVENT_TYPE, f"{event.event_id}: unknown object_type {event.object_type!r}"
         )
-    return build_event(
-        raw,
-        type=canonical,
-        outcome=outcome,
+    factory = EventFactory(
+        raw=raw,
+        mapper_version=MAPPER_VERSION,
         provider_event_id=event.event_id,
         provider_event_type=f"{event.object_type}.{operation or '-'}.{subtype or '-'}",
         time=event.created_on,
-        data=data,
-        mapper_version=MAPPER_VERSION,
-        domain=domain,
-        fallback_key=event.object_id or event.event_id,
     )
+    return factory.event(canonical, outcome, data, domain=domain, fallback_key=event.object_id)
 
 
-def _domain_event(fields: _Fields, outcome: Outcome) -> tuple[str | None, EventType, Outcome, DomainEventData]:
+def _domain_event(fields: _SharedParts, outcome: Outcome) -> tuple[str | None, EventType, Outcome, DomainEventData]:
     event = fields.event
     operation, subtype = event.type, event.subtype
     domain, domain_id = _domain_reference(fields)
@@ -306,13 +296,13 @@ def _domain_event(fields: _Fields, outcome: Outcome) -> tuple[str | None, EventT
 
 
 def _notification(
-    fields: _Fields, ref: dict[str, Any], operation: str
+    fields: _SharedParts, ref: dict[str, Any], operation: str
 ) -> tuple[EventType, Outcome, DomainOperationNotification]:
     data = DomainOperationNotification(operation=operation, **ref, **fields.common(**fields.unused_details()))
     return EventType.DOMAIN_OPERATION_NOTIFICATION, Outcome.NOTIFICATION, data
 
 
-def _verification(fields: _Fields, ref: dict[str, Any]) -> DomainVerificationStatusChanged:
+def _verification(fields: _SharedParts, ref: dict[str, Any]) -> DomainVerificationStatusChanged:
     details = fields.details
     if not isinstance(details, DomainVerificationDetails):
         return DomainVerificationStatusChanged(**ref, **fields.common(**fields.unused_details()))
@@ -333,7 +323,7 @@ def _verification(fields: _Fields, ref: dict[str, Any]) -> DomainVerificationSta
     )
 
 
-def _host_event(fields: _Fields, operation: str | None) -> HostEvent:
+def _host_event(fields: _SharedParts, operation: str | None) -> HostEvent:
     object_id = fields.event.object_id
     host_name = _as_domain(object_id) if object_id else None
     host_id = None if host_name else object_id
@@ -344,7 +334,7 @@ def _host_event(fields: _Fields, operation: str | None) -> HostEvent:
     )
 
 
-def _domain_reference(fields: _Fields) -> tuple[str | None, str | None]:
+def _domain_reference(fields: _SharedParts) -> tuple[str | None, str | None]:
     """(domain name, provider domain id): `object_id` is one or the other; a name in the message fills in."""
     object_id = fields.event.object_id
     name = _as_domain(object_id) if object_id else None
@@ -364,10 +354,7 @@ def _as_domain(value: str) -> str | None:
     """
     if "." not in value or _TYPEID.match(value) or any(char.isspace() or char in "@/:" for char in value):
         return None
-    try:
-        return normalize_domain(value)
-    except InvalidDomainNameError:
-        return None
+    return domain_or_none(value)
 
 
 def _name_in_texts(texts: list[str]) -> str | None:
