@@ -137,12 +137,6 @@ async def test_an_authenticated_body_that_is_not_json_is_not_refused(client: htt
     assert answer.status_code == 503  # on its way to Kafka, not a 400
 
 
-async def test_invalid_account_is_400(client: httpx.AsyncClient) -> None:
-    answer = await client.post("/webhooks/most?account=../../etc", content=BODY, headers=_signed())
-    assert answer.status_code == 400
-    assert answer.json()["error"] == "invalid_account"
-
-
 async def test_too_large_by_content_length_is_413(client: httpx.AsyncClient) -> None:
     body = b'{"pad":"' + b"x" * MAX_BODY + b'"}'
     answer = await client.post("/webhooks/most", content=body, headers=_signed(body))

@@ -9,10 +9,8 @@ A body that authenticates but is not JSON is still published: the normalizer qua
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
-from urllib.parse import parse_qs
 
 import orjson
 from starlette.types import Receive, Scope, Send
@@ -39,7 +37,6 @@ STAGE = "webhook_receiver"
 
 _log = get_logger(__name__)
 _JSON = (b"content-type", b"application/json")
-_ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
 _UNKNOWN = "unknown"
 
 
@@ -103,7 +100,6 @@ class WebhookEndpoint:
         route.authenticator.authenticate(headers, body, path_token)
         content_type = _readable_content_type(headers)
         identity = route.adapter.identify(_parse_json(body), headers)
-        account = _account(scope["query_string"]) or route.account
         if not self._link.started:
             raise KafkaUnavailableError("kafka_unavailable", "the receiver is not connected to Kafka yet")
         try:
@@ -114,7 +110,8 @@ class WebhookEndpoint:
                 content_type=content_type,
                 provider_event_id=identity.event_id,
                 provider_event_type=identity.event_type,
-                account=account,
+                # Only configuration names the account: a query string is not signed, so it must not change an event.
+                account=route.account,
             )
         except PublishError as exc:
             _log.warning("webhook not published", provider=route.name, error=str(exc))
@@ -203,15 +200,3 @@ def _parse_json(body: bytes) -> object:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-
-
-def _account(query_string: bytes) -> str | None:
-    """`?account=<name>`: which provider account the URL was registered for (one webhook URL per account)."""
-    if not query_string:
-        return None
-    values = parse_qs(query_string.decode("latin-1")).get("account")
-    if not values:
-        return None
-    if not _ACCOUNT.fullmatch(values[-1]):
-        raise UnreadableRequestError("invalid_account", "account must be 1-128 letters, digits or ._@-")
-    return values[-1]

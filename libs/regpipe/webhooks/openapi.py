@@ -16,7 +16,7 @@ __all__ = ["ReceiverDocs"]
 
 _REF = "#/components/schemas/{model}"
 _REFUSALS = {
-    "400": "Unreadable: wrong content type, encoding or charset, empty or non-UTF-8 body, bad account.",
+    "400": "Unreadable: wrong content type, encoding or charset, or an empty body.",
     "401": "Not authenticated (missing or wrong signature or token, stale timestamp); never published.",
     "404": "No such provider route.",
     "405": "Not a POST.",
@@ -28,13 +28,6 @@ _REFUSALS = {
 def _operation(providers: Sequence[str], with_token: bool) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": "provider", "in": "path", "required": True, "schema": {"type": "string", "enum": list(providers)}},
-        {
-            "name": "account",
-            "in": "query",
-            "required": False,
-            "description": "The provider account this URL was registered for (one webhook URL per account).",
-            "schema": {"type": "string"},
-        },
     ]
     if with_token:
         parameters.insert(1, {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}})

@@ -14,11 +14,13 @@ import httpx
 import orjson
 import pytest
 
-from regpipe.contract.raw import raw_key
+from regpipe.contract.raw import RawHeaders, raw_key
 from regpipe.contract.sealing import RawSealer, parse_keyring
 from regpipe.contract.taxonomy import Source
 from regpipe.kafka import ensure_topics
 from regpipe.providers.coldmail.payloads import ColdMailEventType
+from regpipe.providers.mapper import RawInput
+from regpipe.providers.most.mapping import map_record
 from regpipe.services.webhook_receiver.settings import WebhookReceiverSettings
 from regpipe.simulators import coldmail, most
 from regpipe.simulators.kit.webhook_sender import OutgoingWebhook, SenderAuth
@@ -113,7 +115,7 @@ async def test_the_202_answer_points_at_the_record(receiver: str, kafka_bootstra
     body = orjson.dumps({"event": "domain.order.failed", "eventId": uuid.uuid4().hex[:28], "data": {}})
     async with httpx.AsyncClient() as client:
         answer = await client.post(
-            f"{receiver}/webhooks/coldmail/{COLDMAIL_TOKEN}?account=reseller-7",
+            f"{receiver}/webhooks/coldmail/{COLDMAIL_TOKEN}",
             content=body,
             headers={"content-type": "application/json"},
         )
@@ -122,7 +124,31 @@ async def test_the_202_answer_points_at_the_record(receiver: str, kafka_bootstra
     records = await read_since(kafka_bootstrap, since, until=_bodies_found({body}))
     [record] = [r for r in records if r.value == body]
     assert (record.partition, record.offset) == (where["partition"], where["offset"])
-    assert header(record, "account") == "reseller-7"  # the URL's account wins over the configured one
+
+
+async def test_an_unsigned_query_cannot_change_the_account_of_a_signed_event(
+    receiver: str, kafka_bootstrap: str
+) -> None:
+    # Finding (issue 12): `?account=` is outside the signature, so replaying a signed Most `balance.low` with
+    # another query gave the same event id another account, hence another partition key: published twice.
+    since = await end_offsets(kafka_bootstrap)
+    event_id = uuid.uuid4().hex
+    data = {"threshold": 50, "balance": "49.99", "source": "approx", "currency": "USD"}
+    body = orjson.dumps({"id": event_id, "type": "balance.low", "created_at": "2026-05-01T11:00:00Z", "data": data})
+    async with httpx.AsyncClient(base_url=receiver) as client:
+        for query in ("", "?account=attacker", "?account=acme-most&account=other"):
+            signed = signature_headers([MOST_SECRET], f"msg-{event_id}", body)
+            answer = await client.post(f"/webhooks/most{query}", content=body, headers=signed)
+            assert answer.status_code == 202
+    records = await read_since(
+        kafka_bootstrap, since, until=lambda rs: sum(r.value == body for r in rs) >= 3, timeout_s=60
+    )
+    mine = [record for record in records if record.value == body]
+    assert len(mine) == 3
+    assert {header(record, "account") for record in mine} == {"acme-most"}  # the configured account only
+    assert {record.key for record in mine} == {raw_key(Source.MOST, event_id, body).encode()}
+    events = [map_record(RawInput(body=r.value, headers=RawHeaders.from_kafka(r.headers))) for r in mine]
+    assert {(e.id, e.partition_key) for [e] in events} == {(events[0][0].id, "account:acme-most")}
 
 
 async def test_an_authenticated_body_that_is_not_json_is_published_raw(receiver: str, kafka_bootstrap: str) -> None:
