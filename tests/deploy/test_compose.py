@@ -38,13 +38,14 @@ def _regpipe_services() -> dict[str, tuple[str, dict[str, Any]]]:
 
 
 def _settings_class(script_target: str) -> type[BaseSettings]:
-    # "regpipe.services.<name>.__main__:main" -> the one BaseSettings subclass of regpipe.services.<name>.settings
+    # "regpipe.services.<name>.__main__:main" -> the one BaseSettings subclass defined (not imported: the
+    # building blocks it composes) in regpipe.services.<name>.settings
     package = script_target.split(":")[0].rsplit(".", 1)[0]
     module = importlib.import_module(f"{package}.settings")
     classes = [
         obj
         for obj in vars(module).values()
-        if inspect.isclass(obj) and issubclass(obj, BaseSettings) and obj is not BaseSettings
+        if inspect.isclass(obj) and issubclass(obj, BaseSettings) and obj.__module__ == module.__name__
     ]
     assert len(classes) == 1, f"{package}.settings must define exactly one settings class, found {classes}"
     return classes[0]

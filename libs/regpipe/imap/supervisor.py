@@ -1,7 +1,8 @@
 """Keeps one mailbox read for as long as the process runs: leader election, reconnecting, shutting down.
 
-Only the holder of the mailbox's advisory lease reads it; the lease is checked every few seconds and before each
-batch, and reading stops at once when it is lost (the replica then waits to become leader again). Connections
+Only the holder of the mailbox's advisory lease reads it (`run_while_leader`); the lease is checked every few
+seconds and before each batch, and reading stops at once when it is lost (the replica then waits to become leader
+again). Connections
 that cannot be made are retried with capped exponential backoff and jitter; a session that breaks is reopened
 after a short pause. Wrong credentials or settings end `run` with the error: retrying cannot fix them.
 """
@@ -9,7 +10,6 @@ after a short pause. Wrong credentials or settings end `run` with the error: ret
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,7 +21,7 @@ from regpipe.imap.connection import ImapConnection
 from regpipe.imap.errors import ImapCommandError, ImapConnectionError
 from regpipe.imap.ingestor import MailboxIngestor
 from regpipe.kafka.errors import PublishError
-from regpipe.leadership.lease import AdvisoryLease, LeaseLostError
+from regpipe.leadership.loop import LeaderState, Lease, Shift, run_while_leader
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import IMAP_SESSION_ERRORS
 
@@ -48,6 +48,13 @@ class ReaderState(StrEnum):
     STOPPED = "stopped"
 
 
+_STATES = {
+    LeaderState.STARTING: ReaderState.STARTING,
+    LeaderState.STANDING_BY: ReaderState.WAITING_FOR_LEASE,
+    LeaderState.STOPPED: ReaderState.STOPPED,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ReconnectPolicy:
     """How hard to retry, how often to check the lease, how long a stop may take."""
@@ -68,7 +75,7 @@ class MailboxSupervisor:
         imap: ImapConfig,
         ingestor: MailboxIngestor,
         *,
-        lease: AdvisoryLease | None,
+        lease: Lease | None,
         reconnect: ReconnectPolicy | None = None,
         opener: Opener = ImapConnection.open,
     ) -> None:
@@ -78,14 +85,15 @@ class MailboxSupervisor:
         self._reconnect = reconnect or ReconnectPolicy()
         self._open = opener
         self._state = ReaderState.STARTING
-        self._rng = random.Random()  # noqa: S311 -- backoff jitter, not a secret
-        # The watcher and the per-batch guard share the lease's one database connection: one query at a time.
-        self._lease_check = asyncio.Lock()
 
     @property
     def state(self) -> ReaderState:
         """The current state."""
         return self._state
+
+    def not_ready_reason(self) -> str | None:
+        """None once this replica knows whether it leads; the readiness protocol of every ingest worker."""
+        return "lease state not known yet" if self._state is ReaderState.STARTING else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Read until `stop` is set; the batch in flight gets `shutdown_grace_s`, then is abandoned.
@@ -93,99 +101,61 @@ class MailboxSupervisor:
         Abandoning is safe at any point: a message is moved only after its record is on Kafka, so an unmoved one
         is read and published again next time. Raises `ImapAuthError` / `ImapConfigError` when retrying is futile.
         """
-        main = asyncio.create_task(self._lead_forever(stop), name=f"imap-{self._imap.account}")
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not main.done():
-                await asyncio.wait({main}, timeout=self._reconnect.shutdown_grace_s)
-            if not main.done():
-                _log.warning("imap reader abandons its in-flight batch to stop", account=self._imap.account)
-                main.cancel()
-                await asyncio.wait({main})
-            if not main.cancelled():
-                main.result()
-        finally:
-            stopping.cancel()
-            if not main.done():  # run() itself was cancelled
-                main.cancel()
-                await asyncio.wait({main})
-            self._state = ReaderState.STOPPED
+        await run_while_leader(
+            self._lease,
+            self._sessions,
+            stop,
+            check_interval_s=self._reconnect.lease_check_interval_s,
+            shutdown_grace_s=self._reconnect.shutdown_grace_s,
+            on_state=self._enter,
+            on_lost=lambda _: IMAP_SESSION_ERRORS.labels(self._imap.account, "lease_lost").inc(),
+        )
 
-    async def _lead_forever(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self._state = ReaderState.WAITING_FOR_LEASE
-            if self._lease is None:
-                await self._sessions(stop)
-                return
-            if not await self._lease.acquire():
-                return
-            try:
-                await self._while_leader(stop)
-            except LeaseLostError as exc:
-                IMAP_SESSION_ERRORS.labels(self._imap.account, "lease_lost").inc()
-                _log.warning("imap reader lost its lease; stopped reading", lease=self._lease.name, error=str(exc))
-            finally:
-                await self._lease.release()
-
-    async def _while_leader(self, stop: asyncio.Event) -> None:
-        sessions = asyncio.create_task(self._sessions(stop))
-        watch = asyncio.create_task(self._watch())
-        try:
-            done, _ = await asyncio.wait({sessions, watch}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sessions, watch):
-                task.cancel()
-            await asyncio.wait({sessions, watch})
-        if watch in done:
-            watch.result()  # raises LeaseLostError
-        sessions.result()
-
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self._reconnect.lease_check_interval_s)
-            await self._check_lease()
+    def _enter(self, state: LeaderState) -> None:
+        # READING and CONNECTING are set by the sessions themselves once leading.
+        if state is not LeaderState.LEADING:
+            self._state = _STATES[state]
 
     async def _check_lease(self) -> None:
-        """Raise `LeaseLostError` unless the lease (if any) is still held."""
-        if self._lease is None:
-            return
-        async with self._lease_check:
+        """Raise `LeaseLostError` unless the lease (if any) is still held (the ingestor asks before each batch)."""
+        if self._lease is not None:
             await self._lease.ensure_held()
 
-    async def _sessions(self, stop: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        failures = 0  # sessions in a row that broke soon after opening
-        while not stop.is_set():
-            self._state = ReaderState.CONNECTING
-            connection = await self._connect()
-            opened_at = loop.time()
-            try:
-                self._state = ReaderState.READING
-                await self._ingestor.run(connection, stop, self._check_lease)
-            except (ImapConnectionError, ImapCommandError, PublishError) as exc:
-                # A session that broke at once (a MOVE the server refuses, Kafka down) would otherwise re-publish
-                # the same batch every second: back off until a session lasts.
-                lasted = loop.time() - opened_at > self._reconnect.backoff_max_s
-                failures = 0 if lasted else failures + 1
-                IMAP_SESSION_ERRORS.labels(self._imap.account, type(exc).__name__).inc()
-                _log.warning(
-                    "imap session ended; reconnecting",
-                    account=self._imap.account,
-                    error=str(exc),
-                    failures_in_a_row=failures,
-                )
-            finally:
-                await connection.close()
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self._pause(failures))
-            except TimeoutError:
-                continue
-
-    def _pause(self, failures: int) -> float:
+    async def _sessions(self, shift: Shift) -> None:
         policy = self._reconnect
-        step = min(policy.backoff_max_s, policy.pause_after_session_s * 2.0 ** min(max(failures - 1, 0), 30))
-        return step + self._rng.uniform(0, policy.backoff_jitter_s)
+        while not shift.stop.is_set():
+            # A session that broke at once (a MOVE the server refuses, Kafka down) would otherwise re-publish the
+            # same batch every second: back off until a session lasts; a session that lasted starts afresh.
+            async for attempt in stamina.retry_context(
+                on=(ImapConnectionError, ImapCommandError, PublishError),
+                attempts=None,
+                timeout=None,
+                wait_initial=policy.pause_after_session_s,
+                wait_max=policy.backoff_max_s,
+                wait_jitter=policy.backoff_jitter_s,
+            ):
+                with attempt:
+                    await self._session(shift)
+            await asyncio.sleep(policy.pause_after_session_s)  # cancelled at once on stop: no step in flight
+
+    async def _session(self, shift: Shift) -> None:
+        """One session: returns when `stop` is set or a session that lasted broke; raises when it broke at once."""
+        loop = asyncio.get_running_loop()
+        self._state = ReaderState.CONNECTING
+        connection = await self._connect()
+        opened_at = loop.time()
+        try:
+            self._state = ReaderState.READING
+            with shift.step():  # the ingestor finishes its batch when `stop` is set, then returns
+                await self._ingestor.run(connection, shift.stop, self._check_lease)
+        except (ImapConnectionError, ImapCommandError, PublishError) as exc:
+            lasted = loop.time() - opened_at > self._reconnect.backoff_max_s
+            IMAP_SESSION_ERRORS.labels(self._imap.account, type(exc).__name__).inc()
+            _log.warning("imap session ended; reconnecting", account=self._imap.account, error=str(exc), lasted=lasted)
+            if not lasted:
+                raise
+        finally:
+            await connection.close()
 
     async def _connect(self) -> ImapConnection:
         policy = self._reconnect

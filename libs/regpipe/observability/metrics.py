@@ -5,6 +5,10 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
+    "AGGREGATOR_CHECKPOINTS",
+    "AGGREGATOR_OUTBOX_SENT",
+    "AGGREGATOR_RECORDS",
+    "AGGREGATOR_SETTLED",
     "DEDUP_DECISIONS",
     "DEDUP_INVALID",
     "DEDUP_STATE_SIZE",
@@ -83,3 +87,16 @@ DEDUP_INVALID = Counter(
     "regpipe_dedup_invalid_total", "Records on the normalized topic that were not canonical events (quarantined)"
 )
 DEDUP_STATE_SIZE = Gauge("regpipe_dedup_state_ids", "Published ids remembered per input partition", ["partition"])
+
+AGGREGATOR_RECORDS = Counter(
+    "regpipe_aggregator_records_total",
+    "Records the aggregator consumed, by outcome (applied, duplicate, own, unknown_type, invalid), committed",
+    ["outcome"],
+)
+AGGREGATOR_OUTBOX_SENT = Counter(
+    "regpipe_aggregator_outbox_sent_total", "Aggregate events relayed from the outbox and acknowledged by Kafka"
+)
+AGGREGATOR_SETTLED = Counter("regpipe_aggregator_orders_settled_total", "Cold Mail orders settled after the quiet time")
+AGGREGATOR_CHECKPOINTS = Counter(
+    "regpipe_aggregator_checkpoints_total", "Expiry checkpoints the pipeline produced", ["provider", "checkpoint"]
+)

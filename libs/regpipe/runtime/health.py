@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -10,10 +11,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["ReadinessCheck", "health_app"]
+__all__ = ["Readiness", "ReadinessCheck", "health_app"]
 
 #: Returns None when ready, or a short reason why not.
 ReadinessCheck = Callable[[], str | None]
+
+
+class Readiness(Protocol):
+    """A part of a service that can say why it is not ready; `not_ready_reason` is its `ReadinessCheck`."""
+
+    def not_ready_reason(self) -> str | None:
+        """None when ready, or a short reason why not."""
+        ...
 
 
 def health_app(service: str, ready: ReadinessCheck) -> Starlette:

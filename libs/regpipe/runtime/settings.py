@@ -7,22 +7,37 @@ name in upper case; secrets are `SecretStr` and print as `**********`.
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from regpipe.contract.sealing import RawSealer, parse_keyring
+from regpipe.leadership.lease import AdvisoryLease
 
-__all__ = ["KafkaSettings", "LeaseSettings", "PostgresSettings", "SealSettings", "ServiceSettings"]
+__all__ = [
+    "KafkaSettings",
+    "LeaseSettings",
+    "LoggingSettings",
+    "PostgresSettings",
+    "SealSettings",
+    "ServiceSettings",
+]
 
 
-class ServiceSettings(BaseSettings):
-    """What every service has: logging and the health server (a subclass sets its own `health_port` default)."""
+class LoggingSettings(BaseSettings):
+    """What every process has: its log level (an HTTP server that is its own health endpoint needs no more)."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
+    log_level: str = "INFO"
+
+
+class ServiceSettings(LoggingSettings):
+    """What every worker service has: logging and the health server (a subclass sets its own `health_port`)."""
+
     health_host: str = "0.0.0.0"  # noqa: S104  # probes reach the pod from outside
     health_port: int = Field(default=0, ge=0, le=65535, description="Health/metrics port; 0 disables the server")
-    log_level: str = "INFO"
 
 
 class KafkaSettings(BaseSettings):
@@ -46,6 +61,17 @@ class LeaseSettings(PostgresSettings):
 
     lease_retry_interval_s: float = Field(default=1.0, gt=0, description="How often a standby tries the lease")
     lease_check_interval_s: float = Field(default=2.0, gt=0, description="How often the leader checks its lease")
+    shutdown_grace_s: float = Field(default=10.0, ge=0, description="Time the leader's in-flight work gets on stop")
+
+    def lease(self, name: str, *, service: str, stop: asyncio.Event) -> AdvisoryLease:
+        """The lease `name` as configured; a standby stops waiting for it when `stop` is set."""
+        return AdvisoryLease(
+            self.postgres_dsn.get_secret_value(),
+            name,
+            service=service,
+            retry_interval_s=self.lease_retry_interval_s,
+            stop=stop,
+        )
 
 
 class SealSettings(BaseSettings):

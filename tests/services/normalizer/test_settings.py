@@ -24,6 +24,7 @@ def test_settings_come_from_the_environment_and_hide_the_seal_keys(monkeypatch: 
     assert (settings.normalizer_input_topic, settings.normalizer_output_topic) == ("in", "out")
     assert (settings.normalizer_quarantine_topic, settings.normalizer_batch_max) == ("q", 50)
     assert (settings.raw_seal_active_key, settings.health_port) == ("k1", 9999)
+    assert settings.raw_seal_keys is not None
     assert settings.raw_seal_keys.get_secret_value() == "k1:c2VjcmV0LWtleS1tYXRlcmlhbA=="
     assert "c2VjcmV0" not in repr(settings)
     assert "c2VjcmV0" not in str(settings.model_dump())

@@ -3,20 +3,22 @@
 Guarantee: at-least-once into `registrar.raw.v1`. Each poll reply is published whole, exactly as received, as one
 raw record; its events are ACKed only after Kafka acknowledged that record, and only events of that reply are
 ACKed. A crash between publish and ACK re-publishes the same events on the next poll (the deduplicator removes
-the copies). Only the holder of the account's advisory lease polls; losing the lease stops polling at once.
+the copies). Only the holder of the account's advisory lease polls (`run_while_leader`); losing the lease stops
+polling at once, and the lease is checked again before every poll.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from dataclasses import dataclass
 from enum import StrEnum
+
+import stamina
 
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.ingest.publisher import RawPublisher
 from regpipe.kafka.errors import PublishError
-from regpipe.leadership.lease import AdvisoryLease, LeaseLostError
+from regpipe.leadership.loop import LeaderState, Lease, Shift, run_while_leader
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import INGEST_PUBLISH_FAILED, INGEST_PUBLISHED, POLL_ACKED, POLL_ERRORS
 from regpipe.providers.opensrs.client import OpenSRSClient
@@ -48,6 +50,7 @@ class PollerConfig:
     backoff_max_s: float = 60.0
     error_pause_s: float = 300.0
     shutdown_grace_s: float = 10.0
+    lease_check_interval_s: float = 2.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_POLL_LIMIT:
@@ -61,6 +64,14 @@ class PollerState(StrEnum):
     WAITING_FOR_LEASE = "waiting_for_lease"
     POLLING = "polling"
     STOPPED = "stopped"
+
+
+_STATES = {
+    LeaderState.STARTING: PollerState.STARTING,
+    LeaderState.STANDING_BY: PollerState.WAITING_FOR_LEASE,
+    LeaderState.LEADING: PollerState.POLLING,
+    LeaderState.STOPPED: PollerState.STOPPED,
+}
 
 
 def _error_kind(exc: Exception) -> str:
@@ -78,20 +89,11 @@ def _error_kind(exc: Exception) -> str:
 class OpenSRSPoller:
     """Polls one reseller account while holding its lease; `run(stop)` returns after `stop` is set."""
 
-    def __init__(
-        self,
-        client: OpenSRSClient,
-        publisher: RawPublisher,
-        lease: AdvisoryLease,
-        config: PollerConfig,
-        *,
-        rng: random.Random | None = None,
-    ) -> None:
+    def __init__(self, client: OpenSRSClient, publisher: RawPublisher, lease: Lease, config: PollerConfig) -> None:
         self._client = client
         self._publisher = publisher
         self._lease = lease
         self._config = config
-        self._rng = rng or random.Random()  # noqa: S311 -- backoff jitter, not a secret
         self._state = PollerState.STARTING
 
     @property
@@ -99,75 +101,55 @@ class OpenSRSPoller:
         """The current state (readiness: anything but STARTING)."""
         return self._state
 
+    def not_ready_reason(self) -> str | None:
+        """None once this replica knows whether it leads; the readiness protocol of every ingest worker."""
+        return "lease state not known yet" if self._state is PollerState.STARTING else None
+
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set; an in-flight call gets `shutdown_grace_s` to finish, then is abandoned.
 
         Abandoning is safe at any point: an unpublished reply is polled again, an unsent ACK is sent next time.
         """
-        polling = asyncio.create_task(self._run(stop), name=f"opensrs-poller-{self._client.username}")
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not polling.done():
-                await asyncio.wait({polling}, timeout=self._config.shutdown_grace_s)
-            if not polling.done():
-                _log.warning("opensrs poller abandons an in-flight call to stop", grace_s=self._config.shutdown_grace_s)
-                polling.cancel()
-                await asyncio.wait({polling})
-            if not polling.cancelled():
-                polling.result()  # an unexpected error stops the service rather than polling on blindly
-        finally:
-            stopping.cancel()
-            if not polling.done():  # run() itself was cancelled
-                polling.cancel()
-                await asyncio.wait({polling})
-            self._state = PollerState.STOPPED
+        await run_while_leader(
+            self._lease,
+            self._lead,
+            stop,
+            check_interval_s=self._config.lease_check_interval_s,
+            shutdown_grace_s=self._config.shutdown_grace_s,
+            on_state=self._enter,
+            on_lost=lambda _: POLL_ERRORS.labels(_SOURCE, "lease_lost").inc(),
+        )
 
-    async def _run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self._state = PollerState.WAITING_FOR_LEASE
-            if not await self._lease.acquire():
-                return
-            self._state = PollerState.POLLING
-            try:
-                await self._lead(stop)
-            except LeaseLostError as exc:
-                POLL_ERRORS.labels(_SOURCE, "lease_lost").inc()
-                _log.warning("opensrs poller lost its lease; stopped polling", lease=self._lease.name, error=str(exc))
-            finally:
-                await self._lease.release()
+    def _enter(self, state: LeaderState) -> None:
+        self._state = _STATES[state]
 
-    async def _lead(self, stop: asyncio.Event) -> None:
-        failures = 0
-        while not stop.is_set():
-            await self._lease.ensure_held()
-            try:
-                more = await self._cycle()
-            except (OpenSRSError, PublishError) as exc:
-                failures += 1
-                delay = self._delay(exc, failures)
-                POLL_ERRORS.labels(_SOURCE, _error_kind(exc)).inc()
-                _log.warning(
-                    "opensrs poll cycle failed",
-                    error=str(exc),
-                    kind=_error_kind(exc),
-                    retriable=exc.retriable,
-                    failures=failures,
-                    pause_s=round(delay, 3),
-                )
-                await _wait(stop, delay)
-                continue
-            failures = 0
+    async def _lead(self, shift: Shift) -> None:
+        config = self._config
+        while not shift.stop.is_set():
+            more = False
+            async for attempt in stamina.retry_context(
+                on=self._backoff,
+                attempts=None,
+                timeout=None,
+                wait_initial=config.backoff_initial_s,
+                wait_max=config.backoff_max_s,
+                wait_jitter=config.backoff_initial_s,
+            ):
+                with attempt, shift.step():
+                    await self._lease.ensure_held()  # fencing: never poll on a lease that is gone
+                    more = await self._cycle()
             if not more:
-                await _wait(stop, self._config.interval_s)
+                await asyncio.sleep(config.interval_s)  # cancelled at once on stop: no step in flight
 
-    def _delay(self, exc: OpenSRSError | PublishError, failures: int) -> float:
-        if not exc.retriable:
-            # Credentials, permissions or data problems need a human; keep trying, but rarely.
-            return self._config.error_pause_s
-        # Capped exponential backoff with "equal jitter": never below half the step, so it still backs off.
-        step = min(self._config.backoff_max_s, self._config.backoff_initial_s * 2.0 ** min(failures - 1, 30))
-        return step / 2 + self._rng.uniform(0, step / 2)
+    def _backoff(self, exc: Exception) -> bool | float:
+        """stamina's hook: back off exponentially on what may pass, pause long on what needs a human."""
+        if not isinstance(exc, OpenSRSError | PublishError):
+            return False
+        kind = _error_kind(exc)
+        POLL_ERRORS.labels(_SOURCE, kind).inc()
+        _log.warning("opensrs poll cycle failed", error=str(exc), kind=kind, retriable=exc.retriable)
+        # Credentials, permissions or data problems need a human; keep trying, but rarely.
+        return True if exc.retriable else self._config.error_pause_s
 
     async def _cycle(self) -> bool:
         """One POLL -> publish -> ACK round; True when more events are waiting."""
@@ -196,6 +178,8 @@ class OpenSRSPoller:
             partition=record.partition,
             offset=record.offset,
         )
+        # A replica that lost its lease while publishing must not ACK: the new leader polls these events again.
+        await self._lease.ensure_held()
         remaining: int | None = None
         for event_id in ids:
             ack = await self._client.ack(event_id)
@@ -204,11 +188,3 @@ class OpenSRSPoller:
             remaining = ack.events_remaining
         # Unknown (an ACK answered 480): poll again; an empty reply then waits the interval.
         return remaining is None or remaining > 0
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    """Sleep `seconds`, or less if `stop` is set meanwhile."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return

@@ -12,16 +12,16 @@ reads it again at once while it is non-empty; it waits the poll interval only wh
 from __future__ import annotations
 
 import asyncio
-import random
 import time
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
+
+import stamina
 
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.ingest.publisher import PublishedRecord
 from regpipe.kafka.errors import PublishError
-from regpipe.leadership.lease import LeaseLostError
+from regpipe.leadership.loop import LeaderState, Lease, Shift, run_while_leader
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import (
     INGEST_PUBLISH_FAILED,
@@ -33,7 +33,7 @@ from regpipe.observability.metrics import (
 from regpipe.providers.opusdns.client import OpusDnsClient
 from regpipe.providers.opusdns.errors import OpusDnsError
 
-__all__ = ["PAGE_EVENT_TYPE", "Lease", "OpusDnsPoller", "PollerConfig", "Publisher", "lease_name"]
+__all__ = ["PAGE_EVENT_TYPE", "OpusDnsPoller", "PollerConfig", "Publisher", "lease_name"]
 
 _log = get_logger(__name__)
 
@@ -63,16 +63,6 @@ class Publisher(Protocol):
     ) -> PublishedRecord: ...
 
 
-class Lease(Protocol):
-    """What the poller needs of `regpipe.leadership.AdvisoryLease`."""
-
-    async def acquire(self) -> bool: ...
-
-    async def ensure_held(self) -> None: ...
-
-    async def release(self) -> None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class PollerConfig:
     """Settings of one account's poller."""
@@ -85,6 +75,8 @@ class PollerConfig:
     error_backoff_max_s: float = 60.0
     error_pause_s: float = 300.0  # after a non-retriable error (bad credentials, missing permission)
     unready_after_failures: int = 3  # consecutive retriable failures before readiness reports the error
+    shutdown_grace_s: float = 10.0  # time an in-flight step gets on stop
+    lease_check_interval_s: float = 2.0
 
 
 class OpusDnsPoller:
@@ -102,56 +94,53 @@ class OpusDnsPoller:
         self._publisher = publisher
         self._lease = lease
         self._config = config
+        self._state = LeaderState.STARTING
         self._last_error: str | None = None
+        self._failures = 0  # retriable failures in a row
         self._previous_ids: tuple[str, ...] = ()
 
     def not_ready_reason(self) -> str | None:
         """None while polling works (or this replica is standing by); else why polling keeps failing."""
+        if self._state is LeaderState.STARTING:
+            return "lease state not known yet"
         return self._last_error
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set.
+        """Poll until `stop` is set; an in-flight step gets `shutdown_grace_s` to finish, then is cancelled.
 
-        Stopping cancels whatever step is in flight. That is safe at every step: nothing is acknowledged before
-        its page is on Kafka, so an abandoned step only means the page is read and published again.
+        Cancelling is safe at every step: nothing is acknowledged before its page is on Kafka, so an abandoned step
+        only means the page is read and published again.
         """
-        await _cancel_on(stop, self._run())
+        await run_while_leader(
+            self._lease,
+            self._lead,
+            stop,
+            check_interval_s=self._config.lease_check_interval_s,
+            shutdown_grace_s=self._config.shutdown_grace_s,
+            on_state=self._enter,
+        )
 
-    async def _run(self) -> None:
-        while True:
-            if not await self._lease.acquire():
-                return
-            try:
-                await self._lead()
-            except LeaseLostError as exc:
-                # Another replica may already be polling: stop at once, then queue up for the lease again.
-                _log.warning("lease lost; stopped polling", account=self._config.account, error=str(exc))
-            finally:
-                await self._lease.release()
+    def _enter(self, state: LeaderState) -> None:
+        self._state = state
 
-    async def _lead(self) -> None:
+    async def _lead(self, shift: Shift) -> None:
         config = self._config
         _log.info("polling as leader", account=config.account, page_size=config.page_size)
-        failures = 0
-        while True:
-            await self._lease.ensure_held()
-            try:
-                ids = await self.poll_once()
-            except (OpusDnsError, PublishError) as exc:
-                failures += 1
-                error = f"{type(exc).__name__}: {exc}"
-                if not exc.retriable:
-                    self._last_error = error
-                    _log.error("poll failed, not retriable; pausing", account=config.account, error=error)
-                    await asyncio.sleep(config.error_pause_s)
-                    continue
-                if failures >= config.unready_after_failures:
-                    self._last_error = error
-                delay = _backoff_s(failures, config.error_backoff_initial_s, config.error_backoff_max_s)
-                _log.warning("poll failed; backing off", account=config.account, error=error, delay_s=delay)
-                await asyncio.sleep(delay)
-                continue
-            failures = 0
+        self._failures = 0
+        while not shift.stop.is_set():
+            ids: tuple[str, ...] = ()
+            async for attempt in stamina.retry_context(
+                on=self._backoff,
+                attempts=None,
+                timeout=None,
+                wait_initial=config.error_backoff_initial_s,
+                wait_max=config.error_backoff_max_s,
+                wait_jitter=config.error_backoff_initial_s,
+            ):
+                with attempt, shift.step():
+                    await self._lease.ensure_held()  # fencing: never poll on a lease that is gone
+                    ids = await self.poll_once()
+            self._failures = 0
             self._last_error = None
             POLL_LAST_SUCCESS.labels(Source.OPUSDNS.value, config.account).set(time.time())
             if ids and ids == self._previous_ids:
@@ -162,6 +151,22 @@ class OpusDnsPoller:
             elif not ids:
                 await asyncio.sleep(config.poll_interval_s)
             self._previous_ids = ids
+
+    def _backoff(self, exc: Exception) -> bool | float:
+        """stamina's hook: exponential backoff for what may pass; a long pause, and unready, for what needs a human."""
+        if not isinstance(exc, OpusDnsError | PublishError):
+            return False
+        config = self._config
+        self._failures += 1
+        error = f"{type(exc).__name__}: {exc}"
+        if not exc.retriable:
+            self._last_error = error
+            _log.error("poll failed, not retriable; pausing", account=config.account, error=error)
+            return config.error_pause_s
+        if self._failures >= config.unready_after_failures:
+            self._last_error = error
+        _log.warning("poll failed; backing off", account=config.account, error=error, failures=self._failures)
+        return True
 
     async def poll_once(self) -> tuple[str, ...]:
         """Read page 1, publish it, acknowledge its events; return their ids (empty: nothing was pending)."""
@@ -208,23 +213,3 @@ class OpusDnsPoller:
             _log.warning("acknowledge failed", account=self._config.account, error=f"{type(extra).__name__}: {extra}")
         if failures:
             raise failures[0]
-
-
-def _backoff_s(failures: int, initial_s: float, max_s: float) -> float:
-    """Capped exponential backoff with full jitter over its upper half, so replicas of many accounts spread out."""
-    ceiling = min(max_s, initial_s * 2.0 ** (failures - 1))
-    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 -- jitter, not a secret
-
-
-async def _cancel_on(stop: asyncio.Event, work: Awaitable[None]) -> None:
-    """Await `work`, cancelling it as soon as `stop` is set; re-raise whatever it raised itself."""
-    task = asyncio.ensure_future(work)
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-        task.cancel()
-        await asyncio.wait({task})
-    if not task.cancelled():
-        task.result()

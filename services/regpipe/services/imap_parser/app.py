@@ -1,26 +1,24 @@
-"""Wires the IMAP parser: one producer, the mailbox's lease, the OpenSRS mail classifier, the supervisor, the
+"""Wires the IMAP parser: the mailbox's lease, the OpenSRS mail classifier and the supervisor, under the ingest
 runtime."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from regpipe.contract.sealing import RawSealer, parse_keyring
 from regpipe.contract.taxonomy import Source
 from regpipe.imap import (
     ImapConfig,
     MailboxIngestor,
     MailboxPolicy,
     MailboxSupervisor,
-    ReaderState,
     ReconnectPolicy,
     lease_name,
 )
 from regpipe.ingest.publisher import RawPublisher
-from regpipe.kafka.producer import create_producer
-from regpipe.leadership.lease import AdvisoryLease
 from regpipe.providers.opensrs.email import NotificationMailClassifier
-from regpipe.runtime import run_worker
+from regpipe.runtime import run_ingest_worker
 from regpipe.services.imap_parser.settings import ImapParserSettings
 
 SERVICE = "imap-parser"
@@ -55,43 +53,19 @@ def mailbox_policy(settings: ImapParserSettings) -> MailboxPolicy:
     )
 
 
-def _sealer(settings: ImapParserSettings) -> RawSealer | None:
-    if settings.raw_seal_keys is None:
-        return None
-    return RawSealer(parse_keyring(settings.raw_seal_keys.get_secret_value()), settings.raw_seal_active_key)
-
-
 async def run(settings: ImapParserSettings) -> None:
     """Run the parser until SIGTERM/SIGINT; raises `ImapAuthError`/`ImapConfigError` when it cannot work."""
     imap = imap_config(settings)
     policy = mailbox_policy(settings)
-    producer = create_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-{imap.account}")
-    publisher = RawPublisher(producer, sealer=_sealer(settings))
     reconnect = ReconnectPolicy(
         backoff_initial_s=settings.imap_backoff_initial_s,
         backoff_max_s=settings.imap_backoff_max_s,
         lease_check_interval_s=settings.lease_check_interval_s,
         shutdown_grace_s=settings.shutdown_grace_s,
     )
-    started = asyncio.Event()
-    supervisor: MailboxSupervisor | None = None
 
-    def ready() -> str | None:
-        if not started.is_set():
-            return "kafka producer not started"
-        if supervisor is None or supervisor.state is ReaderState.STARTING:
-            return "lease state not known yet"
-        return None
-
-    async def work(stop: asyncio.Event) -> None:
-        nonlocal supervisor
-        lease = AdvisoryLease(
-            settings.postgres_dsn.get_secret_value(),
-            lease_name(imap),
-            service=SERVICE,
-            retry_interval_s=settings.lease_retry_interval_s,
-            stop=stop,
-        )
+    @asynccontextmanager
+    async def supervisor(publisher: RawPublisher, stop: asyncio.Event) -> AsyncIterator[MailboxSupervisor]:
         ingestor = MailboxIngestor(
             policy=policy,
             publisher=publisher,
@@ -99,12 +73,7 @@ async def run(settings: ImapParserSettings) -> None:
             source=Source.OPENSRS,
             account=imap.username,
         )
-        supervisor = MailboxSupervisor(imap, ingestor, lease=lease, reconnect=reconnect)
-        await producer.start()
-        started.set()
-        try:
-            await supervisor.run(stop)
-        finally:
-            await producer.stop()
+        lease = settings.lease(lease_name(imap), service=SERVICE, stop=stop)
+        yield MailboxSupervisor(imap, ingestor, lease=lease, reconnect=reconnect)
 
-    await run_worker(SERVICE, work, ready=ready, health_host=settings.health_host, health_port=settings.health_port)
+    await run_ingest_worker(SERVICE, settings, supervisor, client_id=f"{SERVICE}-{imap.account}")

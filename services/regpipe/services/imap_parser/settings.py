@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from regpipe.imap.config import MarkMode, Security
+from regpipe.runtime.settings import KafkaSettings, LeaseSettings, SealSettings, ServiceSettings
+
+__all__ = ["ImapParserSettings"]
 
 
-class ImapParserSettings(BaseSettings):
+class ImapParserSettings(KafkaSettings, LeaseSettings, SealSettings, ServiceSettings):
     """Every setting of the IMAP parser; env var = field name in upper case. Secrets are never logged."""
-
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     imap_host: str = Field(min_length=1, description="IMAP server of the technical contact's mailbox")
     imap_security: Security = Field(default=Security.IMAPS, description="imaps, starttls, or plain (tests only)")
@@ -35,16 +35,8 @@ class ImapParserSettings(BaseSettings):
     imap_timeout_s: float = Field(default=30.0, gt=0, description="Per IMAP command and connection attempt")
     imap_backoff_initial_s: float = Field(default=0.5, gt=0)
     imap_backoff_max_s: float = Field(default=60.0, gt=0)
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    postgres_dsn: SecretStr = Field(description="Database holding the leader-election advisory locks")
-    lease_retry_interval_s: float = Field(default=1.0, gt=0, description="How often a standby tries the lease")
-    lease_check_interval_s: float = Field(default=2.0, gt=0, description="How often the leader checks its lease")
-    raw_seal_keys: SecretStr | None = Field(default=None, description="kid:base64key,... to seal raw records")
-    raw_seal_active_key: str | None = None
     shutdown_grace_s: float = Field(default=5.0, ge=0, description="Time the in-flight batch gets on SIGTERM")
-    health_host: str = "0.0.0.0"  # noqa: S104  # probes reach the pod from outside
     health_port: int = 8087
-    log_level: str = "INFO"
 
     @property
     def effective_imap_port(self) -> int | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from regpipe.contract.sealing import RawSealer, parse_keyring
 from regpipe.normalize import NormalizerStage, Processor, StageConfig, default_mappers
 from regpipe.runtime import run_worker
 from regpipe.services.normalizer.settings import NormalizerSettings
@@ -14,7 +13,7 @@ SERVICE = "normalizer"
 
 def create_stage(settings: NormalizerSettings) -> NormalizerStage:
     """The stage as configured, mapping with every registered provider's mapper."""
-    sealer = RawSealer(parse_keyring(settings.raw_seal_keys.get_secret_value()), settings.raw_seal_active_key)
+    sealer = settings.sealer()
     config = StageConfig(
         group_id=settings.normalizer_group_id,
         input_topic=settings.normalizer_input_topic,

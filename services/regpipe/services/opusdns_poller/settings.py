@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from regpipe.runtime.settings import KafkaSettings, LeaseSettings, SealSettings, ServiceSettings
+
+__all__ = ["OpusDnsPollerSettings"]
 
 
-class OpusDnsPollerSettings(BaseSettings):
+class OpusDnsPollerSettings(KafkaSettings, LeaseSettings, SealSettings, ServiceSettings):
     """Every setting of the OpusDNS poller; env var = field name in upper case. Secrets are never logged.
 
     Authentication: `OPUSDNS_API_KEY`, or `OPUSDNS_CLIENT_ID` + `OPUSDNS_CLIENT_SECRET` (OAuth client credentials).
     """
-
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     opusdns_base_url: str = Field(description="API base URL, e.g. https://api.opusdns.com")
     opusdns_account: str = Field(min_length=1, description="Name of the account polled (lease, raw header)")
@@ -26,14 +27,7 @@ class OpusDnsPollerSettings(BaseSettings):
     opusdns_backoff_initial_s: float = Field(default=1.0, gt=0)
     opusdns_backoff_max_s: float = Field(default=60.0, gt=0)
     opusdns_error_pause_s: float = Field(default=300.0, gt=0, description="Pause after a non-retriable error")
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    postgres_dsn: SecretStr = Field(description="Database holding the leader-election advisory locks")
-    lease_retry_interval_s: float = Field(default=1.0, gt=0, description="How often a standby tries the lease")
-    raw_seal_keys: SecretStr | None = Field(default=None, description="kid:base64key,... to seal raw records")
-    raw_seal_active_key: str | None = None
-    health_host: str = "0.0.0.0"  # noqa: S104  # probes reach the pod from outside
     health_port: int = 8086
-    log_level: str = "INFO"
 
     @model_validator(mode="after")
     def _has_credentials(self) -> OpusDnsPollerSettings:
