@@ -18,10 +18,10 @@ from regpipe.contract.taxonomy import Source, Transport
 from regpipe.normalize.errors import StageError
 from regpipe.normalize.processor import Processor
 from regpipe.normalize.registry import default_mappers
-from regpipe.normalize.stage import NormalizerStage
 from regpipe.replay.groups import committed_offsets
 from tests.normalize.provider_stream import coldmail_stream, expected_outcome
 from tests.normalize.sample_mapper import SAMPLE_MAPPERS, expected_id, sample_record
+from tests.normalize.stage_factory import normalizer_stage
 from tests.normalize.topic_io import (
     RawTuple,
     committed_total,
@@ -79,7 +79,7 @@ async def test_mixed_stream_lands_on_normalized_or_quarantine_and_is_committed(k
     await produce(kafka_bootstrap, topics.raw, stream)
 
     mapper_errors_before = _mapper_errors()
-    stage = NormalizerStage(kafka_bootstrap, Processor(SAMPLE_MAPPERS, _SEALER), topics.config(batch_max=40))
+    stage = normalizer_stage(kafka_bootstrap, Processor(SAMPLE_MAPPERS, _SEALER), topics.config(batch_max=40))
     stop = asyncio.Event()
     task = asyncio.create_task(stage.run(stop))
     try:
@@ -117,7 +117,7 @@ async def test_a_batch_that_cannot_be_published_is_not_committed(kafka_bootstrap
     await produce(kafka_bootstrap, topics.raw, [sample_record(f"{run}-0", "", body=b"not json")])
     # The quarantine topic does not exist (and the broker creates none): the bad record can go nowhere.
     config = topics.config(quarantine_topic=f"test.missing.{run}", ack_timeout_s=3.0)
-    stage = NormalizerStage(kafka_bootstrap, Processor(SAMPLE_MAPPERS, _SEALER), config)
+    stage = normalizer_stage(kafka_bootstrap, Processor(SAMPLE_MAPPERS, _SEALER), config)
 
     with pytest.raises(StageError):
         await asyncio.wait_for(stage.run(asyncio.Event()), 60)
@@ -132,8 +132,8 @@ async def test_a_replica_joining_mid_stream_takes_over_after_what_is_committed(k
     expected = expected_outcome(records)
     await produce(kafka_bootstrap, topics.raw, records)
     processor = Processor(default_mappers(), _SEALER)
-    first = NormalizerStage(kafka_bootstrap, processor, topics.config(batch_max=50))
-    second = NormalizerStage(kafka_bootstrap, processor, topics.config(batch_max=50))
+    first = normalizer_stage(kafka_bootstrap, processor, topics.config(batch_max=50))
+    second = normalizer_stage(kafka_bootstrap, processor, topics.config(batch_max=50))
     stop = asyncio.Event()
     tasks = [asyncio.create_task(first.run(stop))]
     try:

@@ -12,10 +12,10 @@ from aiokafka import AIOKafkaConsumer
 from regpipe.contract.sealing import RawSealer
 from regpipe.normalize.processor import Processor
 from regpipe.normalize.registry import default_mappers
-from regpipe.normalize.stage import NormalizerStage
 from regpipe.replay.errors import ActiveGroupError
 from regpipe.replay.groups import ResetTarget, Whence, apply_reset, committed_offsets, describe_group, plan_reset
 from tests.normalize.provider_stream import coldmail_stream
+from tests.normalize.stage_factory import normalizer_stage
 from tests.normalize.topic_io import StageTopics, create_stage_topics, end_offsets, produce, wait_until_committed
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ async def _consumed_group(bootstrap: str, records: int = 60) -> tuple[StageTopic
     middle = datetime.now(UTC)
     await asyncio.sleep(0.2)
     await produce(bootstrap, topics.raw, coldmail_stream(records - records // 2, seed=9))
-    stage = NormalizerStage(bootstrap, Processor(default_mappers(), RawSealer({}, None)), topics.config())
+    stage = normalizer_stage(bootstrap, Processor(default_mappers(), RawSealer({}, None)), topics.config())
     stop = asyncio.Event()
     task = asyncio.create_task(stage.run(stop))
     try:

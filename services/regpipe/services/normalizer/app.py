@@ -1,10 +1,11 @@
-"""Wires the normalizer: the provider registry, the sealer, the stage, and the worker runtime."""
+"""Wires the normalizer: the provider registry, the sealer, the consumer, the stage, and the worker runtime."""
 
 from __future__ import annotations
 
 from regpipe.normalize import NormalizerStage, Processor, StageConfig, default_mappers
 from regpipe.runtime import run_worker
 from regpipe.services.normalizer.settings import NormalizerSettings
+from regpipe.streaming import create_consumer
 
 __all__ = ["SERVICE", "create_stage", "run"]
 
@@ -12,7 +13,7 @@ SERVICE = "normalizer"
 
 
 def create_stage(settings: NormalizerSettings) -> NormalizerStage:
-    """The stage as configured, mapping with every registered provider's mapper."""
+    """The stage as configured, with its consumer, mapping with every registered provider's mapper."""
     sealer = settings.sealer()
     config = StageConfig(
         group_id=settings.normalizer_group_id,
@@ -24,7 +25,8 @@ def create_stage(settings: NormalizerSettings) -> NormalizerStage:
         client_id=f"regpipe-{SERVICE}",
     )
     processor = Processor(default_mappers(), sealer)
-    return NormalizerStage(settings.kafka_bootstrap_servers, processor, config)
+    consumer = create_consumer(settings.kafka_bootstrap_servers, config.consumer_spec())
+    return NormalizerStage(consumer, settings.kafka_bootstrap_servers, processor, config)
 
 
 async def run(settings: NormalizerSettings) -> None:
