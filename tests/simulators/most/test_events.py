@@ -1,30 +1,22 @@
-"""The Most webhook simulator: every documented event type and task outcome, payloads our models and mapper
-read, deterministic per seed, and Most's retry schedule."""
+"""The Most webhook events: every documented event type and task outcome, payloads our models and mapper read,
+deterministic per seed."""
 
 from __future__ import annotations
 
-import base64
-import itertools
-import os
 import random
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import orjson
 from pydantic import BaseModel
-from starlette.types import Receive, Scope, Send
 
 from regpipe.contract.raw import RawHeaders
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.providers.mapper import RawInput
 from regpipe.providers.most import payloads
 from regpipe.providers.most.mapping import map_record
-from regpipe.simulators.kit.webhook_sender import SenderAuth
-from regpipe.simulators.most import RETRY_SCHEDULE, VARIANTS, create_sender, generate
-from regpipe.webhooks.auth import AuthScheme
+from regpipe.simulators.most import VARIANTS, generate
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 EVENTS = generate(random.Random(7), len(VARIANTS) * 4, now=NOW)
@@ -106,28 +98,3 @@ def test_same_seed_same_events_other_seed_other_events() -> None:
     assert not {e.body for e in other} & {e.body for e in EVENTS}
     assert len({e.event_id for e in EVENTS}) == len(EVENTS)
     assert Counter(e.event_type for e in EVENTS)["task.completed"] == 9 * 4
-
-
-async def test_retries_like_most_then_gives_up() -> None:
-    assert RETRY_SCHEDULE.delays_s == (0.0, 60.0, 600.0, 3600.0)
-    arrivals: list[float] = []
-
-    async def always_down(scope: Scope, receive: Receive, send: Send) -> None:
-        arrivals.append(time.monotonic())
-        await send({"type": "http.response.start", "status": 500, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=always_down)) as client:
-        sender = create_sender(
-            "http://receiver/webhooks/most",
-            SenderAuth(AuthScheme.STANDARD_WEBHOOKS, (secret,)),
-            client,
-            time_scale=1 / 6000,  # 1 h -> 0.6 s
-        )
-        outcome = await sender.send(EVENTS[0])
-    assert not outcome.delivered
-    assert len(outcome.attempts) == 5
-    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    assert gaps[2] >= 0.1 - 0.01
-    assert gaps[3] >= 0.6 - 0.01

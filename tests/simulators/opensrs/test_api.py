@@ -1,22 +1,18 @@
-"""The OpenSRS simulator: queue semantics, protocol errors, misbehaviour knobs, held ACKs, admin routes, and the
-realistic sample events it serves (shared with the e-mail simulator)."""
+"""The OpenSRS XML API simulator: queue semantics, protocol errors, misbehaviour knobs, held ACKs, admin routes."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-import re
 from collections.abc import AsyncIterator
-from datetime import datetime
 
 import httpx
 import orjson
 import pytest
 
-from regpipe.contract.names import normalize_domain
 from regpipe.providers.opensrs.client import OpenSRSClient
 from regpipe.providers.opensrs.errors import OpenSRSError, TransportError
-from regpipe.providers.opensrs.payloads import KNOWN_EVENTS, Reply
+from regpipe.providers.opensrs.payloads import Reply
 from regpipe.providers.opensrs.protocol import decode_reply, encode_request
 from regpipe.providers.opensrs.signature import sign
 from regpipe.simulators.opensrs.api import Fault, FaultRates, OpenSRSSimulator, serve_simulator
@@ -168,64 +164,6 @@ async def test_admin_routes(simulator: OpenSRSSimulator, url: str) -> None:
         assert (await http.get("/_sim/queue", params={"username": "ghost"})).status_code == 400
         assert (await http.post("/_sim/events", params={"username": USER}, content=b"{}")).status_code == 400
         assert (await http.get("/_sim/nothing")).status_code == 404
-
-
-# -- sample events ------------------------------------------------------------------------------------------------
-
-# The additional fields of each event type, per the seed's table (plus the trade/message assumptions).
-EXPECTED_FIELDS = {
-    ("DOMAIN", "CREATED"): {"domain_name", "domain_id", "expiration_date"},
-    ("DOMAIN", "REGISTERED"): {"domain_name", "domain_id", "expiration_date", "period"},
-    ("DOMAIN", "RENEWED"): {"domain_name", "domain_id", "expiration_date", "period"},
-    ("DOMAIN", "EXPIRED"): {"domain_name", "domain_id", "expiration_date"},
-    ("DOMAIN", "DELETED"): {
-        "domain_name",
-        "domain_id",
-        "reason",
-        "deletion_date",
-        "redemption_grace_period_end_date",
-    },
-    ("DOMAIN", "NAMESERVER_UPDATE"): {"domain_name", "domain_id", "nameserver_list"},
-    ("DOMAIN", "ZONE_CHECK_STATUS_CHANGE"): {"domain_name", "domain_id", "zone_check_status"},
-    ("DOMAIN", "REGISTRANT_VERIFICATION_STATUS_CHANGE"): {"domain_name", "domain_id", "verification_status"},
-    ("DOMAIN", "ICANN_TRADE_STATUS_CHANGE"): {"domain_name", "domain_id", "trade_status"},
-    ("DOMAIN", "MESSAGE_STATUS_CHANGE"): {"domain_name", "domain_id", "message_type", "message_status", "to_address"},
-    ("ORDER", "STATUS_CHANGE"): {"domain_name", "order_id", "order_status", "order_reg_type"},
-    ("ORDER", "CLAIM_STATUS_CHANGE"): {"domain_name", "order_id", "claim_status"},
-    ("TRANSFER", "STATUS_CHANGE"): {"domain_name", "transfer_id", "order_id", "transfer_status"},
-}
-
-
-def test_sample_events_cover_every_known_event_with_its_documented_fields() -> None:
-    assert set(EXPECTED_FIELDS) == set(KNOWN_EVENTS)
-    events = generate_events(random.Random(0), 400)
-    seen = {(event["object"], event["event"]) for event in events}
-    assert seen == set(KNOWN_EVENTS)
-    assert {(e["object"], e["event"]) for e in generate_events(random.Random(0), len(KNOWN_EVENTS))} == seen
-    for event in events:
-        assert set(event["object_data"]) == EXPECTED_FIELDS[(event["object"], event["event"])]
-
-
-def test_sample_events_are_shaped_like_the_seed_emails() -> None:
-    events = generate_events(random.Random(1), 100)
-    previous = None
-    for event in events:
-        assert list(event) == ["object_data", "object", "event_id", "event", "event_date"]
-        assert re.fullmatch("[0-9a-f]{32}", event["event_id"])
-        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["event_date"])
-        when = datetime.fromisoformat(event["event_date"].replace("Z", "+00:00"))
-        assert previous is None or when > previous  # oldest first
-        previous = when
-        normalize_domain(event["object_data"]["domain_name"])  # a name our contract accepts
-        orjson.dumps(event)  # JSON as e-mailed
-    assert len({event["event_id"] for event in events}) == 100
-    zone_checks = [e for e in events if e["event"] == "ZONE_CHECK_STATUS_CHANGE"]
-    assert all(e["object_data"]["domain_name"].endswith((".de", ".fr")) for e in zone_checks)
-
-
-def test_sample_events_are_reproducible_from_the_seed() -> None:
-    assert generate_events(random.Random(4), 30) == generate_events(random.Random(4), 30)
-    assert generate_events(random.Random(4), 30) != generate_events(random.Random(5), 30)
 
 
 def test_later_batches_happen_after_earlier_ones() -> None:
