@@ -10,11 +10,9 @@ Exceptions (`regpipe.webhooks.errors`):
     ├── WebhookConfigError          unusable secrets or settings, raised while building the app
     └── RequestRefusedError         a refused request, answered with its status and code
         ├── AuthenticationError     401, never published
-        ├── BodyTimeoutError        408, the body did not arrive in time
         ├── BodyTooLargeError       413
         ├── UnreadableRequestError  400
-        ├── KafkaUnavailableError   503 + Retry-After, the provider retries
-        └── ReceiverBusyError       503 + Retry-After, too many bodies being read
+        └── KafkaUnavailableError   503 + Retry-After, the provider retries
 """
 
 from regpipe.webhooks.adapter import EventIdentity, IdentifyFunction, WebhookAdapter, first_text
@@ -24,16 +22,13 @@ from regpipe.webhooks.auth import Authenticator, AuthScheme, build_authenticator
 from regpipe.webhooks.endpoint import WebhookEndpoint
 from regpipe.webhooks.errors import (
     AuthenticationError,
-    BodyTimeoutError,
     BodyTooLargeError,
     KafkaUnavailableError,
-    ReceiverBusyError,
     RequestRefusedError,
     UnreadableRequestError,
     WebhookConfigError,
     WebhookError,
 )
-from regpipe.webhooks.limits import BodyLimits
 from regpipe.webhooks.producer_link import ProducerLink
 from regpipe.webhooks.route import ProviderRoute
 from regpipe.webhooks.standard_webhooks import StandardWebhooksAuth, signature_headers
@@ -44,8 +39,6 @@ __all__ = [
     "AuthScheme",
     "AuthenticationError",
     "Authenticator",
-    "BodyLimits",
-    "BodyTimeoutError",
     "BodyTooLargeError",
     "ErrorAnswer",
     "EventIdentity",
@@ -55,7 +48,6 @@ __all__ = [
     "PathTokenAuth",
     "ProducerLink",
     "ProviderRoute",
-    "ReceiverBusyError",
     "RequestRefusedError",
     "StandardWebhooksAuth",
     "UnreadableRequestError",
