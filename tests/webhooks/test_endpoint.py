@@ -3,6 +3,7 @@ connected, health, metrics and the OpenAPI document. (202s are tested on the rea
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 from collections.abc import AsyncIterator, Callable
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from starlette.types import Message
 
 from regpipe.ingest.publisher import RawPublisher
 from regpipe.kafka.producer import create_producer
@@ -17,6 +19,8 @@ from regpipe.providers.coldmail.webhook import COLDMAIL_WEBHOOK
 from regpipe.providers.most.webhook import MOST_WEBHOOK
 from regpipe.webhooks.app import create_receiver_app
 from regpipe.webhooks.auth import AuthScheme
+from regpipe.webhooks.endpoint import WebhookEndpoint
+from regpipe.webhooks.limits import BodyLimits
 from regpipe.webhooks.producer_link import ProducerLink
 from regpipe.webhooks.route import ProviderRoute
 from regpipe.webhooks.standard_webhooks import signature_headers
@@ -45,7 +49,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         routes=routes,
         publisher=RawPublisher(producer),
         link=link,
-        max_body_bytes=MAX_BODY,
+        limits=BodyLimits(max_bytes=MAX_BODY),
         retry_after_s=7,
     )
     try:
@@ -183,7 +187,39 @@ async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
 async def test_openapi_documents_the_webhook_routes(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
     operation = document["paths"]["/webhooks/{provider}"]["post"]
-    assert set(operation["responses"]) == {"202", "400", "401", "404", "405", "413", "503"}
+    assert set(operation["responses"]) == {"202", "400", "401", "404", "405", "408", "413", "503"}
     assert operation["parameters"][0]["schema"]["enum"] == ["coldmail", "most", "most-token"]
     assert document["paths"]["/webhooks/{provider}/{token}"]["post"]["parameters"][0]["schema"]["enum"] == ["coldmail"]
     assert {"AcceptedAnswer", "ErrorAnswer"} <= set(document["components"]["schemas"])
+
+
+async def test_a_request_refused_by_its_headers_never_has_its_body_read() -> None:
+    # At the ASGI level, where "read" is exact: the endpoint must answer without asking for a single body chunk.
+    producer = create_producer("127.0.0.1:9", client_id="endpoint-test-unread")
+    routes = {"coldmail": ProviderRoute.configure("coldmail", COLDMAIL_WEBHOOK, secrets=[TOKEN])}
+    endpoint = WebhookEndpoint(
+        routes, RawPublisher(producer), ProducerLink(producer), limits=BodyLimits(max_bytes=MAX_BODY), retry_after_s=7
+    )
+    asked_for_body = 0
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        nonlocal asked_for_body
+        asked_for_body += 1
+        await asyncio.Event().wait()  # a body that never comes
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/webhooks/coldmail/tok_wrong_token_0123456789",
+        "headers": [(b"content-length", b"%d" % (100 * MAX_BODY)), (b"content-type", b"application/json")],
+    }
+    async with asyncio.timeout(30):
+        await endpoint(scope, receive, send)
+    assert asked_for_body == 0
+    assert sent[0]["status"] == 401  # not 413: who is asking is settled before anything about the body
+    assert (b"connection", b"close") in sent[0]["headers"]

@@ -139,3 +139,22 @@ def test_errors_never_quote_the_secret() -> None:
     with pytest.raises(WebhookConfigError) as refused:
         StandardWebhooksAuth(["whsec_sekr1t!!"])
     assert "sekr1t" not in str(refused.value)
+
+
+def test_the_headers_are_checked_without_the_body() -> None:
+    # What the receiver checks before it reads a body: well-formed headers and a fresh timestamp.
+    auth = StandardWebhooksAuth([SECRET])
+    headers = signature_headers([SECRET], "msg_16", BODY)
+    auth.check_headers(headers, None)
+    auth.verify_body(headers, BODY)
+    with pytest.raises(AuthenticationError) as refused:
+        auth.verify_body(headers, BODY + b" ")
+    assert refused.value.code == "invalid_signature"
+
+
+@pytest.mark.parametrize("signatures", ["v1,AAAA", "v2,AAAA", "v1,not-base64!", "v1," + "A" * 44 + "AAAA"])
+def test_headers_without_one_well_formed_v1_signature_are_refused_before_the_body(signatures: str) -> None:
+    headers = {**signature_headers([SECRET], "msg_17", BODY), "webhook-signature": signatures}
+    with pytest.raises(AuthenticationError) as refused:
+        StandardWebhooksAuth([SECRET]).check_headers(headers, None)
+    assert refused.value.code == "invalid_signature"

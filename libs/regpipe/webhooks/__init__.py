@@ -10,9 +10,11 @@ Exceptions (`regpipe.webhooks.errors`):
     ├── WebhookConfigError          unusable secrets or settings, raised while building the app
     └── RequestRefusedError         a refused request, answered with its status and code
         ├── AuthenticationError     401, never published
+        ├── BodyTimeoutError        408, the body did not arrive in time
         ├── BodyTooLargeError       413
         ├── UnreadableRequestError  400
-        └── KafkaUnavailableError   503 + Retry-After, the provider retries
+        ├── KafkaUnavailableError   503 + Retry-After, the provider retries
+        └── ReceiverBusyError       503 + Retry-After, too many bodies being read
 """
 
 from regpipe.webhooks.adapter import EventIdentity, IdentifyFunction, WebhookAdapter, first_text
@@ -22,13 +24,16 @@ from regpipe.webhooks.auth import Authenticator, AuthScheme, build_authenticator
 from regpipe.webhooks.endpoint import WebhookEndpoint
 from regpipe.webhooks.errors import (
     AuthenticationError,
+    BodyTimeoutError,
     BodyTooLargeError,
     KafkaUnavailableError,
+    ReceiverBusyError,
     RequestRefusedError,
     UnreadableRequestError,
     WebhookConfigError,
     WebhookError,
 )
+from regpipe.webhooks.limits import BodyLimits
 from regpipe.webhooks.producer_link import ProducerLink
 from regpipe.webhooks.route import ProviderRoute
 from regpipe.webhooks.standard_webhooks import StandardWebhooksAuth, signature_headers
@@ -39,6 +44,8 @@ __all__ = [
     "AuthScheme",
     "AuthenticationError",
     "Authenticator",
+    "BodyLimits",
+    "BodyTimeoutError",
     "BodyTooLargeError",
     "ErrorAnswer",
     "EventIdentity",
@@ -48,6 +55,7 @@ __all__ = [
     "PathTokenAuth",
     "ProducerLink",
     "ProviderRoute",
+    "ReceiverBusyError",
     "RequestRefusedError",
     "StandardWebhooksAuth",
     "UnreadableRequestError",

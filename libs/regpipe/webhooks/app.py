@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from regpipe.ingest.publisher import RawPublisher
 from regpipe.runtime.health import health_app
 from regpipe.webhooks.endpoint import PATH_PREFIX, WebhookEndpoint
+from regpipe.webhooks.limits import BodyLimits
 from regpipe.webhooks.openapi import ReceiverDocs
 from regpipe.webhooks.producer_link import ProducerLink
 from regpipe.webhooks.route import ProviderRoute
@@ -41,7 +42,7 @@ def create_receiver_app(
     routes: Mapping[str, ProviderRoute],
     publisher: RawPublisher,
     link: ProducerLink,
-    max_body_bytes: int,
+    limits: BodyLimits,
     retry_after_s: int,
 ) -> WebhookReceiverApp:
     """Wire the webhook endpoint, the documentation and health routes, and the producer link's life cycle."""
@@ -62,5 +63,5 @@ def create_receiver_app(
         lifespan=lifespan,
     )
     docs.mount("/", health_app(service, link.readiness))
-    endpoint = WebhookEndpoint(routes, publisher, link, max_body_bytes=max_body_bytes, retry_after_s=retry_after_s)
+    endpoint = WebhookEndpoint(routes, publisher, link, limits=limits, retry_after_s=retry_after_s)
     return WebhookReceiverApp(endpoint, docs)

@@ -25,15 +25,28 @@ class AuthScheme(StrEnum):
 
 
 class Authenticator(Protocol):
-    """Checks one request; raises `AuthenticationError` when it is not the provider's."""
+    """Checks one request; raises `AuthenticationError` when it is not the provider's.
+
+    In two steps, so that an unauthenticated caller is refused before its body is read: `check_headers` is all
+    that can be checked without the body (a token in full; a signature's headers and timestamp), `verify_body`
+    the rest (a signature over the body), called only after `check_headers` passed.
+    """
 
     @property
     def uses_path_token(self) -> bool:
         """True when the token is the URL's last segment (so the route has one more segment)."""
         ...
 
+    def check_headers(self, headers: Mapping[str, str], path_token: str | None) -> None:
+        """Return when the headers and path may authenticate the request; `headers` have lower-case names."""
+        ...
+
+    def verify_body(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Return when `body` (the exact bytes received) is authenticated by the already checked headers."""
+        ...
+
     def authenticate(self, headers: Mapping[str, str], body: bytes, path_token: str | None) -> None:
-        """Return when authenticated; `headers` have lower-case names, `body` is the exact bytes received."""
+        """Both steps at once."""
         ...
 
 

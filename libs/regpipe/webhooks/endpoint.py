@@ -1,14 +1,19 @@
-"""The hot path, `POST /webhooks/<provider>[/<token>]`, as a lean ASGI app: it reads the exact body bytes,
-authenticates them, publishes them untouched to `registrar.raw.v1`, and answers 202 only once Kafka acknowledged.
+"""The hot path, `POST /webhooks/<provider>[/<token>]`, as a lean ASGI app: it authenticates the headers (a token
+in full, a signature's headers and timestamp), only then reads the exact body bytes (bounded in size, time and
+concurrency), verifies a signature over them, publishes them untouched to `registrar.raw.v1`, and answers 202 only
+once Kafka acknowledged.
 
 Answers: 202 published; 400 unreadable (content type, encoding, charset, empty body); 401 not
-authenticated (never published); 404 unknown provider; 405 not a POST; 413 body too large (by Content-Length or
-as streamed); 503 with Retry-After when Kafka cannot take the record, so the provider retries and nothing is lost.
+authenticated (never published; refused before its body is read where the headers tell); 404 unknown provider;
+405 not a POST; 408 body not received in time; 413 body too large (by Content-Length or as streamed); 503 with
+Retry-After when Kafka cannot take the record or too many bodies are being read, so the provider retries and
+nothing is lost. A refusal before the body was read closes the connection, so what is left of it is never read.
 A body that authenticates but is not JSON is still published: the normalizer quarantines it with its reason.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 
@@ -22,11 +27,14 @@ from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import INGEST_PUBLISH_FAILED, INGEST_PUBLISHED, INGEST_REJECTED, STAGE_LATENCY
 from regpipe.webhooks.answers import ErrorAnswer
 from regpipe.webhooks.errors import (
+    BodyTimeoutError,
     BodyTooLargeError,
     KafkaUnavailableError,
+    ReceiverBusyError,
     RequestRefusedError,
     UnreadableRequestError,
 )
+from regpipe.webhooks.limits import BodyLimits
 from regpipe.webhooks.producer_link import ProducerLink
 from regpipe.webhooks.route import ProviderRoute
 
@@ -37,6 +45,7 @@ STAGE = "webhook_receiver"
 
 _log = get_logger(__name__)
 _JSON = (b"content-type", b"application/json")
+_CLOSE = (b"connection", b"close")
 _UNKNOWN = "unknown"
 
 
@@ -49,13 +58,15 @@ class WebhookEndpoint:
         publisher: RawPublisher,
         link: ProducerLink,
         *,
-        max_body_bytes: int,
+        limits: BodyLimits,
         retry_after_s: int,
     ) -> None:
         self._routes = dict(routes)
         self._publisher = publisher
         self._link = link
-        self._max_body_bytes = max_body_bytes
+        self._limits = limits
+        self._max_body_bytes = limits.max_bytes
+        self._reading = 0  # bodies being read now; one event loop per worker, so a plain counter suffices
         self._retry_after = (b"retry-after", str(retry_after_s).encode())
         # Bound once: a labelled child per request would cost a dict lookup and a lock each time.
         self._published = {
@@ -67,12 +78,18 @@ class WebhookEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         route: ProviderRoute | None = None
+        body_read = False
         try:
             route, path_token = self._resolve(scope)
-            record = await self._ingest(route, path_token, scope, receive)
+            headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+            route.authenticator.check_headers(headers, path_token)
+            self._check_declared_length(headers.get("content-length"))
+            body = await self._read_bounded_body(receive)
+            body_read = True
+            record = await self._ingest(route, headers, body)
         except RequestRefusedError as refusal:
             self._count_refusal(route, refusal)
-            await self._answer_refusal(send, refusal)
+            await self._answer_refusal(send, refusal, close=not body_read)
         else:
             self._published[route.name].inc()
             # The hot path formats `AcceptedAnswer` by hand: a model instance per request costs more than the rest.
@@ -91,13 +108,8 @@ class WebhookEndpoint:
             raise RequestRefusedError("method_not_allowed", "webhooks are delivered with POST", status=405)
         return route, segments[1] if len(segments) == 2 else None
 
-    async def _ingest(
-        self, route: ProviderRoute, path_token: str | None, scope: Scope, receive: Receive
-    ) -> PublishedRecord:
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        self._check_declared_length(headers.get("content-length"))
-        body = await self._read_body(receive)
-        route.authenticator.authenticate(headers, body, path_token)
+    async def _ingest(self, route: ProviderRoute, headers: Mapping[str, str], body: bytes) -> PublishedRecord:
+        route.authenticator.verify_body(headers, body)
         content_type = _readable_content_type(headers)
         identity = route.adapter.identify(_parse_json(body), headers)
         if not self._link.started:
@@ -127,6 +139,22 @@ class WebhookEndpoint:
         if int(declared) > self._max_body_bytes:
             raise BodyTooLargeError("body_too_large", f"the body is limited to {self._max_body_bytes} bytes")
 
+    async def _read_bounded_body(self, receive: Receive) -> bytes:
+        """The body, if a slot is free and it arrives within the read timeout: bodies held by slow or stalled
+        senders would otherwise pile up without bound (each up to the size limit)."""
+        if self._reading >= self._limits.max_concurrent:
+            raise ReceiverBusyError("receiver_busy", "too many requests are being received; retry later")
+        self._reading += 1
+        try:
+            async with asyncio.timeout(self._limits.read_timeout_s):
+                return await self._read_body(receive)
+        except TimeoutError:
+            raise BodyTimeoutError(
+                "body_timeout", f"the body did not arrive within {self._limits.read_timeout_s:g} s"
+            ) from None
+        finally:
+            self._reading -= 1
+
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
         size = 0
@@ -154,12 +182,15 @@ class WebhookEndpoint:
                 "webhook refused", provider=route.name if route else None, status=refusal.status, reason=refusal.code
             )
 
-    async def _answer_refusal(self, send: Send, refusal: RequestRefusedError) -> None:
+    async def _answer_refusal(self, send: Send, refusal: RequestRefusedError, *, close: bool) -> None:
         extra: tuple[tuple[bytes, bytes], ...] = ()
         if refusal.status == 503:
             extra = (self._retry_after,)
         elif refusal.status == 405:
             extra = ((b"allow", b"POST"),)
+        if close:
+            # The unread rest of the body is not ours to wait for: the server closes the connection after answering.
+            extra = (*extra, _CLOSE)
         answer = ErrorAnswer(error=refusal.code, message=refusal.message)
         await _send(send, refusal.status, answer.model_dump_json().encode(), extra)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationError",
+    "BodyTimeoutError",
     "BodyTooLargeError",
     "KafkaUnavailableError",
+    "ReceiverBusyError",
     "RequestRefusedError",
     "UnreadableRequestError",
     "WebhookConfigError",
@@ -49,6 +51,12 @@ class BodyTooLargeError(RequestRefusedError):
     status = 413
 
 
+class BodyTimeoutError(RequestRefusedError):
+    """The body did not arrive in full within the configured time (408); a slow sender cannot hold a slot."""
+
+    status = 408
+
+
 class UnreadableRequestError(RequestRefusedError):
     """The request cannot be read as a webhook: wrong content type, encoding or charset, or no body (400)."""
 
@@ -57,5 +65,11 @@ class UnreadableRequestError(RequestRefusedError):
 
 class KafkaUnavailableError(RequestRefusedError):
     """Kafka did not acknowledge the record, so the provider must send it again later (503)."""
+
+    status = 503
+
+
+class ReceiverBusyError(RequestRefusedError):
+    """As many bodies as configured are being read already, so this one must come again later (503)."""
 
     status = 503

@@ -20,8 +20,10 @@ _REFUSALS = {
     "401": "Not authenticated (missing or wrong signature or token, stale timestamp); never published.",
     "404": "No such provider route.",
     "405": "Not a POST.",
+    "408": "The body did not arrive in full within the configured time.",
     "413": "The body is larger than the configured maximum.",
-    "503": "Kafka did not acknowledge the record: send it again after `Retry-After` seconds.",
+    "503": "Kafka did not acknowledge the record, or too many bodies are being received: send it again after "
+    "`Retry-After` seconds.",
 }
 
 

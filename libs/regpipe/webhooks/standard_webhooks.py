@@ -75,9 +75,11 @@ def _presented_signatures(header: str) -> list[bytes]:
         if version != "v1" or not sep:
             continue  # other versions are allowed by the standard; we only speak v1
         try:
-            found.append(base64.b64decode(encoded, validate=True))
+            digest = base64.b64decode(encoded, validate=True)
         except binascii.Error:
             continue  # one garbled entry must not hide a valid one beside it
+        if len(digest) == hashlib.sha256().digest_size:
+            found.append(digest)
     return found
 
 
@@ -105,19 +107,24 @@ class StandardWebhooksAuth:
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, path_token: str | None) -> None:
         """Return if the request is signed by a known secret; raise `AuthenticationError` otherwise."""
-        msg_id = headers.get("webhook-id")
-        timestamp = headers.get("webhook-timestamp")
-        signatures = headers.get("webhook-signature")
-        if not (msg_id and timestamp and signatures):
-            raise AuthenticationError(
-                "missing_signature", "webhook-id, webhook-timestamp and webhook-signature headers are required"
-            )
+        self.check_headers(headers, path_token)
+        self.verify_body(headers, body)
+
+    def check_headers(self, headers: Mapping[str, str], path_token: str | None) -> None:
+        """Return if the three headers are present and well-formed and the timestamp is within the tolerance."""
+        _, timestamp, signatures = _signature_headers(headers)
         if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _MAX_TIMESTAMP_DIGITS):
             raise AuthenticationError("invalid_timestamp", "webhook-timestamp must be Unix seconds")
         if abs(self._clock() - int(timestamp)) > self._tolerance_s:
             raise AuthenticationError(
                 "timestamp_out_of_tolerance", f"webhook-timestamp is more than {self._tolerance_s} s from now"
             )
+        if not _presented_signatures(signatures):
+            raise AuthenticationError("invalid_signature", "webhook-signature holds no v1 signature")
+
+    def verify_body(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Return if a presented signature matches `body` under a known secret (after `check_headers`)."""
+        msg_id, timestamp, signatures = _signature_headers(headers)
         presented = _presented_signatures(signatures)
         # Headers reach us decoded as latin-1, so encoding back gives the exact bytes the sender signed.
         signed_id, signed_ts = msg_id.encode("latin-1"), timestamp.encode("latin-1")
@@ -128,3 +135,14 @@ class StandardWebhooksAuth:
                 matched |= hmac.compare_digest(expected, candidate)
         if not matched:
             raise AuthenticationError("invalid_signature", "no webhook-signature entry matches")
+
+
+def _signature_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
+    msg_id = headers.get("webhook-id")
+    timestamp = headers.get("webhook-timestamp")
+    signatures = headers.get("webhook-signature")
+    if not (msg_id and timestamp and signatures):
+        raise AuthenticationError(
+            "missing_signature", "webhook-id, webhook-timestamp and webhook-signature headers are required"
+        )
+    return msg_id, timestamp, signatures

@@ -46,6 +46,13 @@ class HeaderTokenAuth:
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, path_token: str | None) -> None:
         """Return if the header holds a known token; raise `AuthenticationError` otherwise."""
+        self.check_headers(headers, path_token)
+
+    def verify_body(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Nothing to do: the token does not depend on the body."""
+
+    def check_headers(self, headers: Mapping[str, str], path_token: str | None) -> None:
+        """Return if the header holds a known token; raise `AuthenticationError` otherwise."""
         value = headers.get(self._header)
         if self._bearer and value is not None:
             value = value[len(_BEARER) :] if value[: len(_BEARER)].lower() == _BEARER else None
@@ -65,6 +72,13 @@ class PathTokenAuth:
         self._tokens = _TokenSet(tokens)
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, path_token: str | None) -> None:
+        """Return if the path ends with a known token; raise `AuthenticationError` otherwise."""
+        self.check_headers(headers, path_token)
+
+    def verify_body(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Nothing to do: the token does not depend on the body."""
+
+    def check_headers(self, headers: Mapping[str, str], path_token: str | None) -> None:
         """Return if the path ends with a known token; raise `AuthenticationError` otherwise."""
         if not path_token:
             raise AuthenticationError("missing_token", "the URL must end with the webhook token")

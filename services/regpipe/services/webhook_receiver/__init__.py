@@ -10,4 +10,8 @@ record, because replay must be able to re-map it. Their protection: with `RAW_SE
 every raw value is sealed (AES-256-GCM, key id in the `seal` header) before it leaves the process, and in
 production the raw topic's ACLs admit only the ingestors (write) and the normalizer and replay tooling (read).
 Bodies, tokens and signatures are never logged; uvicorn's access log is off because a path-token URL is a secret.
+
+Hostile callers: a request is authenticated from its headers (a token in full, a signature's headers and timestamp)
+before its body is read, and refused with the connection closed otherwise; at most `WEBHOOK_MAX_CONCURRENT_BODIES`
+bodies are read at once per worker (503 + Retry-After beyond), each within `WEBHOOK_BODY_READ_TIMEOUT_S` (408).
 """

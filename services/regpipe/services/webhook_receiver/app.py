@@ -11,6 +11,7 @@ from regpipe.observability.logging import configure_logging, get_logger
 from regpipe.services.webhook_receiver.settings import WebhookReceiverSettings
 from regpipe.webhooks.app import WebhookReceiverApp, create_receiver_app
 from regpipe.webhooks.errors import WebhookConfigError
+from regpipe.webhooks.limits import BodyLimits
 from regpipe.webhooks.producer_link import ProducerLink
 from regpipe.webhooks.registry import WEBHOOK_ADAPTERS
 from regpipe.webhooks.route import ProviderRoute
@@ -59,7 +60,11 @@ def create_app(settings: WebhookReceiverSettings | None = None) -> WebhookReceiv
         routes=routes,
         publisher=RawPublisher(producer, sealer=sealer, timeout_s=settings.kafka_publish_timeout_s),
         link=link,
-        max_body_bytes=settings.webhook_max_body_bytes,
+        limits=BodyLimits(
+            max_bytes=settings.webhook_max_body_bytes,
+            max_concurrent=settings.webhook_max_concurrent_bodies,
+            read_timeout_s=settings.webhook_body_read_timeout_s,
+        ),
         retry_after_s=settings.webhook_retry_after_s,
     )
 

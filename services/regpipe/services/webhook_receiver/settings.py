@@ -45,6 +45,10 @@ class WebhookReceiverSettings(BaseSettings):
     # A raw record (body + headers, + 28 bytes when sealed) must fit Kafka's default 1 MB message limit.
     webhook_max_body_bytes: int = Field(default=512 * 1024, gt=0, le=900_000)
     webhook_retry_after_s: int = Field(default=5, ge=1)
+    # Per worker: bodies being read at once (503 + Retry-After beyond), so slow senders cannot pin memory.
+    webhook_max_concurrent_bodies: int = Field(default=64, ge=1)
+    # With the publish timeout, stays within Most's 10 s answer deadline; a slower body is answered 408.
+    webhook_body_read_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
     # Comma-separated secrets: several are valid at once while one is rotated out.
     most_auth_scheme: AuthScheme | None = None
