@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from regpipe.observability.exposition import latest_metrics
 
 __all__ = ["Readiness", "ReadinessCheck", "health_app"]
 
@@ -38,7 +40,8 @@ def health_app(service: str, ready: ReadinessCheck) -> Starlette:
         return JSONResponse({"status": "not ready", "service": service, "reason": reason}, status_code=503)
 
     async def metrics(_: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        # Summed over the worker processes when the service runs several (see regpipe.observability.exposition).
+        return Response(latest_metrics(), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(
         routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)],

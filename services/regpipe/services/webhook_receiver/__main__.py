@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import uvicorn
 
-from regpipe.observability.logging import configure_logging
+from regpipe.observability.exposition import MULTIPROCESS_DIR_ENV, prepare_multiprocess_dir, serve_metrics
+from regpipe.observability.logging import configure_logging, get_logger
 from regpipe.services.webhook_receiver.app import SERVICE
 from regpipe.services.webhook_receiver.settings import WebhookReceiverSettings
+
+
+def _share_metrics_between_workers(workers: int) -> None:
+    """Make every worker keep its metrics in a directory this process sums up (prometheus_client multiprocess mode).
+
+    uvicorn starts workers as fresh interpreters, which inherit the variable and so import prometheus_client in
+    multiprocess mode. A directory given by the deployment (an emptyDir) is used as is, else a private one is made.
+    """
+    given = os.environ.get(MULTIPROCESS_DIR_ENV)
+    if not given and workers == 1:
+        return  # one process: its own registry is the whole truth
+    directory = Path(given) if given else Path(tempfile.mkdtemp(prefix="regpipe-receiver-metrics-"))
+    prepare_multiprocess_dir(directory)
+    os.environ[MULTIPROCESS_DIR_ENV] = str(directory)
 
 
 def main() -> None:
     """Serve with uvicorn (uvloop, httptools) until SIGTERM, which drains in-flight requests first."""
     settings = WebhookReceiverSettings()
     configure_logging(SERVICE, settings.log_level)
+    _share_metrics_between_workers(settings.webhook_workers)
+    if settings.metrics_port:
+        # From this (the supervising) process: one scrape sees every worker, and the public port serves no metrics.
+        serve_metrics(settings.metrics_host, settings.metrics_port)
+        get_logger(__name__).info("metrics served", host=settings.metrics_host, port=settings.metrics_port)
     uvicorn.run(
         # An import string and a factory, so that every worker process builds its own app and producer.
         "regpipe.services.webhook_receiver.app:create_worker_app",

@@ -64,6 +64,12 @@ class WebhookReceiverSettings(BaseSettings):
     raw_seal_keys: SecretStr | None = None
     raw_seal_active_key: str | None = None
 
+    # 0: /metrics and the API docs are served on the public port too (local runs). Otherwise /metrics, summed over
+    # the workers, is served on this internal port only, the docs not at all, and the public port answers nothing
+    # but /webhooks/..., /healthz and /readyz.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")
