@@ -1,7 +1,9 @@
-"""A real single-node Apache Kafka broker (KRaft, broker + controller) run from Maven Central jars.
+"""A real Apache Kafka broker (KRaft, broker + controller in one process) run from Maven Central jars.
 
 Usage, sync: `with KafkaServer(data_dir) as kafka: ...`; async: `await kafka.astart()`.
 `kill()` then `restart()` + `await wait_ready()` simulates a crash on the same data dir and ports.
+A node can also be one of several (`KafkaCluster` in `regpipe.stack.kafka_cluster`), and can require
+SASL/SCRAM logins with the KRaft ACL authorizer (`KafkaSecurity`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -25,12 +30,13 @@ from regpipe.stack.kafka_dist import fetch_kafka
 from regpipe.stack.ports import free_ports, port_is_free
 from regpipe.stack.server import LocalServer, log_tail
 
-__all__ = ["KafkaServer", "new_cluster_id"]
+__all__ = ["ClusterMembership", "KafkaSecurity", "KafkaServer", "new_cluster_id"]
 
 _STARTED_LINE = "Kafka Server started"
 _PROBE_TOPIC = "regpipe-stack-ready-probe"
 _TOPIC_ALREADY_EXISTS = 36
 _STOP_GRACE_SECONDS = 30.0
+_SCRAM = "SCRAM-SHA-256"
 
 
 def new_cluster_id() -> str:
@@ -42,6 +48,39 @@ def new_cluster_id() -> str:
         cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
         if not cluster_id.startswith("-"):
             return cluster_id
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterMembership:
+    """How one node fits into a cluster: its id, the controller quorum, the shared cluster id, replication."""
+
+    node_id: int
+    voters: str  # "1@127.0.0.1:<controller port>,2@..."
+    cluster_id: str
+    replication_factor: int
+    min_insync_replicas: int
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSecurity:
+    """SASL/SCRAM-SHA-256 on the client listener and the KRaft ACL authorizer; `admin` is the super user.
+
+    `users` maps each principal's name to its password (the admin included); they are created when the
+    storage is formatted. The controller listener stays plaintext on loopback (its principal is a super user).
+    """
+
+    users: Mapping[str, str]
+    admin: str = "admin"
+
+    def client_options(self, user: str | None = None) -> dict[str, str]:
+        """aiokafka keyword arguments for logging in as `user` (default: the admin)."""
+        name = user or self.admin
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": _SCRAM,
+            "sasl_plain_username": name,
+            "sasl_plain_password": self.users[name],
+        }
 
 
 class KafkaServer(LocalServer):
@@ -59,11 +98,14 @@ class KafkaServer(LocalServer):
         kafka_home: Path | None = None,
         heap: str = "512m",
         ready_timeout: float = 90.0,
+        security: KafkaSecurity | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self._kafka_home = kafka_home
         self._heap = heap
         self._ready_timeout = ready_timeout
+        self.security = security
+        self.membership: ClusterMembership | None = None  # None: a cluster of this node alone
         self._process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
         self.port, self.controller_port = self._choose_ports()
@@ -82,6 +124,18 @@ class KafkaServer(LocalServer):
     def stdout_file(self) -> Path:
         """The JVM's stdout and stderr (crashes before logging starts end up here)."""
         return self.data_dir / "logs" / "stdout.log"
+
+    @property
+    def node_id(self) -> int:
+        """This node's id in its cluster."""
+        return self.membership.node_id if self.membership else 1
+
+    def client_options(self) -> dict[str, Any]:
+        """aiokafka keyword arguments an admin client needs for this broker (bootstrap and, if any, login)."""
+        options: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers}
+        if self.security is not None:
+            options.update(self.security.client_options())
+        return options
 
     @property
     def running(self) -> bool:
@@ -187,22 +241,29 @@ class KafkaServer(LocalServer):
         (self.data_dir / "ports.json").write_text(
             json.dumps({"port": self.port, "controller_port": self.controller_port})
         )
+        node = self.membership or ClusterMembership(
+            1, f"1@127.0.0.1:{self.controller_port}", "", replication_factor=1, min_insync_replicas=1
+        )
+        replicas, min_isr = str(node.replication_factor), str(node.min_insync_replicas)
+        client = "SASL_PLAINTEXT" if self.security is not None else "PLAINTEXT"
         settings = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "node.id": str(node.node_id),
+            "controller.quorum.voters": node.voters,
+            "listeners": f"{client}://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"{client}://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "inter.broker.listener.name": client,
+            "listener.security.protocol.map": f"CONTROLLER:PLAINTEXT,{client}:{client}",
             "log.dirs": str(self.data_dir / "kraft"),
-            # A single node can only hold one replica of anything.
-            "offsets.topic.replication.factor": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
+            # Internal topics as replicated as the cluster allows (one node: one replica of everything).
+            "offsets.topic.replication.factor": replicas,
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": min_isr,
+            "share.coordinator.state.topic.replication.factor": replicas,
+            "share.coordinator.state.topic.min.isr": min_isr,
+            "default.replication.factor": replicas,
+            "min.insync.replicas": min_isr,
             # Faster tests: no wait for more members, fewer internal partitions to create.
             "group.initial.rebalance.delay.ms": "0",
             "offsets.topic.num.partitions": "1",
@@ -215,6 +276,20 @@ class KafkaServer(LocalServer):
             "broker.heartbeat.interval.ms": "1000",
             "broker.session.timeout.ms": "5000",
         }
+        if self.security is not None:
+            admin = self.security.admin
+            settings |= {
+                "sasl.enabled.mechanisms": _SCRAM,
+                "sasl.mechanism.inter.broker.protocol": _SCRAM,
+                f"listener.name.sasl_plaintext.{_SCRAM.lower()}.sasl.jaas.config": (
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                    f'username="{admin}" password="{self.security.users[admin]}";'
+                ),
+                "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                # The controller listener is plaintext on loopback: its (anonymous) peers are the nodes.
+                "super.users": f"User:{admin};User:ANONYMOUS",
+                "allow.everyone.if.no.acl.found": "false",
+            }
         (self.data_dir / "server.properties").write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         (self.data_dir / "log4j2.properties").write_text(
             "status = warn\n"
@@ -240,11 +315,13 @@ class KafkaServer(LocalServer):
             "kafka.tools.StorageTool",
             "format",
             "-t",
-            new_cluster_id(),
+            (self.membership.cluster_id if self.membership else "") or new_cluster_id(),
             "-c",
             str(self.data_dir / "server.properties"),
             "-g",
         ]
+        for user, password in self.security.users.items() if self.security else ():
+            command += ["--add-scram", f"{_SCRAM}=[name={user},password={password}]"]
         result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=self.data_dir)
         if result.returncode != 0:
             raise ServerStartError(
@@ -261,15 +338,16 @@ class KafkaServer(LocalServer):
             return False
 
     async def _probe(self) -> None:
-        topic = _PROBE_TOPIC
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000)
+        topic = f"{_PROBE_TOPIC}-{self.node_id}"  # nodes of one cluster probe side by side
+        replicas = self.membership.replication_factor if self.membership else 1
+        admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=5000)
         await admin.start()
         try:
-            response = await admin.create_topics([NewTopic(topic, 1, 1)])
+            response = await admin.create_topics([NewTopic(topic, 1, replicas)])
             for _name, code, *_rest in response.topic_errors:
                 if code not in (0, _TOPIC_ALREADY_EXISTS):
                     raise KafkaError(f"creating the probe topic failed with error code {code}")
-            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all", request_timeout_ms=5000)
+            producer = AIOKafkaProducer(**self.client_options(), acks="all", request_timeout_ms=5000)
             await producer.start()
             try:
                 await producer.send_and_wait(topic, b"ready")
