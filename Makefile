@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: bootstrap lockcheck run test lint typecheck unit integration bench schemas clean
+.PHONY: bootstrap lockcheck run test test-stress lint typecheck unit integration bench schemas clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -24,6 +24,20 @@ test: lockcheck lint typecheck
 	$(BIN)/python -m regpipe.contract.schemas check
 	$(BIN)/python -m regpipe.kafka.asyncapi check
 	$(BIN)/pytest -q
+
+# The suite must not depend on timing: the whole test command, three times in a row, with a CPU hog on both cores
+# beside it. stress-ng is stopped at the end however the runs end (a failure, Ctrl+C).
+STRESS_RUNS := 3
+test-stress: bootstrap
+	@command -v stress-ng >/dev/null || { echo "test-stress: stress-ng is not installed (scripts/bootstrap.sh installs it)" >&2; exit 1; }
+	@stress-ng --cpu 2 --quiet & hog=$$!; \
+	trap 'kill $$hog 2>/dev/null; wait $$hog 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	for run in $$(seq 1 $(STRESS_RUNS)); do \
+		echo "test-stress: run $$run of $(STRESS_RUNS), stress-ng --cpu 2 beside it"; \
+		$(MAKE) --no-print-directory test || exit 1; \
+	done; \
+	echo "test-stress: $(STRESS_RUNS) runs passed under load"
 
 # The lock must match pyproject.toml (someone added a dependency without re-locking otherwise).
 lockcheck: bootstrap

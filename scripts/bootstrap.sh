@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare a Debian 12 machine for regpipe: the OS packages the local stack runs (PostgreSQL,
-# Dovecot IMAP, a Java 17 runtime and Maven for the Kafka jars), the project's virtualenv, and
-# the Kafka broker jars. Idempotent: every step is skipped when its result is already there.
+# Dovecot IMAP, a Java 17 runtime and Maven for the Kafka jars; stress-ng for `make test-stress`),
+# the project's virtualenv, and the Kafka broker jars. Idempotent: every step is skipped when its
+# result is already there.
 #
 # Usage: scripts/bootstrap.sh [-v]     (run as root, or as a user with sudo)
 set -euo pipefail
@@ -48,6 +49,8 @@ have_package postgresql || missing+=(postgresql)
 have_package dovecot-imapd || missing+=(dovecot-imapd)
 # the console's browser tests drive the system's Chromium (Playwright downloads no browser here)
 have_package chromium || missing+=(chromium)
+# the CPU hog of `make test-stress` (the suite must pass with it running beside)
+have_package stress-ng || missing+=(stress-ng)
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
