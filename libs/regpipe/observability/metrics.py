@@ -12,6 +12,13 @@ __all__ = [
     "DEDUP_DECISIONS",
     "DEDUP_INVALID",
     "DEDUP_STATE_SIZE",
+    "DELIVERY_ATTEMPTS",
+    "DELIVERY_ATTEMPT_SECONDS",
+    "DELIVERY_DEAD",
+    "DELIVERY_ENDPOINTS_DISABLED",
+    "DELIVERY_IN_FLIGHT",
+    "DELIVERY_JOBS_CREATED",
+    "DELIVERY_UNDECODABLE",
     "EMPTY_MAPPINGS",
     "IMAP_MESSAGES",
     "IMAP_SESSION_ERRORS",
@@ -87,6 +94,24 @@ DEDUP_INVALID = Counter(
     "regpipe_dedup_invalid_total", "Records on the normalized topic that were not canonical events (quarantined)"
 )
 DEDUP_STATE_SIZE = Gauge("regpipe_dedup_state_ids", "Published ids remembered per input partition", ["partition"])
+
+DELIVERY_JOBS_CREATED = Counter(
+    "regpipe_delivery_jobs_created_total", "Delivery jobs (subscription x event) the intake stored"
+)
+DELIVERY_UNDECODABLE = Counter(
+    "regpipe_delivery_undecodable_total", "Records on the public topic the delivery intake could not decode (skipped)"
+)
+DELIVERY_ATTEMPTS = Counter("regpipe_delivery_attempts_total", "Webhook delivery attempts by verdict", ["verdict"])
+DELIVERY_ATTEMPT_SECONDS = Histogram(
+    "regpipe_delivery_attempt_seconds",
+    "Duration of one webhook delivery attempt",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+DELIVERY_DEAD = Counter("regpipe_delivery_dead_total", "Delivery jobs that exhausted their retry schedule")
+DELIVERY_ENDPOINTS_DISABLED = Counter(
+    "regpipe_delivery_endpoints_disabled_total", "Subscriber endpoints disabled automatically", ["reason"]
+)
+DELIVERY_IN_FLIGHT = Gauge("regpipe_delivery_in_flight", "Webhook requests this replica has in flight")
 
 AGGREGATOR_RECORDS = Counter(
     "regpipe_aggregator_records_total",

@@ -79,7 +79,8 @@ CREATE TABLE delivery_attempts (
     status_code     integer,
     latency_ms      double precision NOT NULL,
     error           text,
-    response_body   text                   -- truncated
+    response_body   text,                  -- truncated
+    sent_by         text                   -- the replica (lease owner) that made the attempt
 );
 CREATE INDEX delivery_attempts_subscription ON delivery_attempts (subscription_id, attempted_at DESC);
 CREATE INDEX delivery_attempts_event ON delivery_attempts (event_id, attempted_at DESC);
