@@ -7,12 +7,15 @@ import uuid
 
 import pytest
 
-from regpipe.contract import from_kafka_record
+from regpipe.contract import from_kafka_record, to_kafka_record
 from regpipe.dedup import DedupConfig, DedupStage
 from regpipe.dedup.decision import collision_id
 from regpipe.dedup.fingerprint import fingerprint
+from regpipe.streaming.quarantine import QUARANTINE_HEADERS, read_quarantine_record
 from tests.dedup.events import expiring
+from tests.dedup.stage_factory import dedup_stage
 from tests.kafka_io import committed_offsets, create_topics, produce_events, read_topic, unique
+from tests.normalize.topic_io import produce
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +58,7 @@ async def test_publishes_each_id_once_keeps_collisions_and_corrections(kafka_boo
     correction = expiring(ids[1], domain="d1.example", checkpoint=2, correction=True)
     await produce_events(kafka_bootstrap, config.input_topic, [*first, *again, collided, collided, correction])
 
-    stage = DedupStage(kafka_bootstrap, config)
+    stage = dedup_stage(kafka_bootstrap, config)
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
 
@@ -85,7 +88,7 @@ async def test_a_new_replica_remembers_what_was_published(kafka_bootstrap: str) 
     ids = [uuid.uuid4() for _ in range(10)]
     await produce_events(kafka_bootstrap, config.input_topic, [expiring(i) for i in ids])
     for _ in range(2):  # the second stage starts from committed offsets and the changelog
-        stage = DedupStage(kafka_bootstrap, config)
+        stage = dedup_stage(kafka_bootstrap, config)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         async def settle(fut: asyncio.Future[None] = done) -> None:
@@ -97,7 +100,7 @@ async def test_a_new_replica_remembers_what_was_published(kafka_bootstrap: str) 
         await watcher
         # Replay the same events, as a re-normalization of raw would.
         await produce_events(kafka_bootstrap, config.input_topic, [expiring(i) for i in ids])
-    stage = DedupStage(kafka_bootstrap, config)
+    stage = dedup_stage(kafka_bootstrap, config)
     stop = asyncio.Event()
     task = asyncio.create_task(stage.run(stop))
     await asyncio.sleep(5)
@@ -105,5 +108,36 @@ async def test_a_new_replica_remembers_what_was_published(kafka_bootstrap: str) 
     await asyncio.wait_for(task, timeout=30)
     out = await read_topic(kafka_bootstrap, config.output_topic, timeout_s=3)
     assert sorted(from_kafka_record(r.value, list(r.headers)).id for r in out) == sorted(ids)
+    committed, ends = await committed_offsets(kafka_bootstrap, config.group_id, config.input_topic)
+    assert committed == ends
+
+
+async def test_a_record_that_is_no_canonical_event_is_quarantined_with_the_headers_every_stage_writes(
+    kafka_bootstrap: str,
+) -> None:
+    config = _config(unique("t"))
+    await _topics(kafka_bootstrap, config)
+    broken = to_kafka_record(expiring(uuid.uuid4(), mapper_version="most/2.1.0"))
+    await produce(kafka_bootstrap, config.input_topic, [(broken.key, b"{not json", broken.headers)])
+    stage = dedup_stage(kafka_bootstrap, config)
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def watch() -> None:
+        await read_topic(kafka_bootstrap, config.quarantine_topic, expect=1, timeout_s=45)
+        done.set_result(None)
+
+    watcher = asyncio.create_task(watch())
+    await _run_until(stage, done)
+    await watcher
+
+    quarantined = await read_topic(kafka_bootstrap, config.quarantine_topic, expect=1, timeout_s=10)
+    assert len(quarantined) == 1
+    names = [name for name, _ in quarantined[0].headers if name in QUARANTINE_HEADERS]
+    assert sorted(names) == sorted(QUARANTINE_HEADERS)  # the normalizer's set, each once
+    info, original = read_quarantine_record(quarantined[0])
+    assert (info.stage, info.reason, info.mapper_version) == ("deduplicator", "invalid_canonical_event", "most/2.1.0")
+    assert (original.key, original.value, list(original.headers)) == (broken.key, b"{not json", broken.headers)
+    assert (original.topic, original.offset) == (config.input_topic, 0)
+    assert await read_topic(kafka_bootstrap, config.output_topic, timeout_s=1) == []
     committed, ends = await committed_offsets(kafka_bootstrap, config.group_id, config.input_topic)
     assert committed == ends

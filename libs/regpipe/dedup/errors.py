@@ -6,6 +6,8 @@ DedupError
 
 from __future__ import annotations
 
+__all__ = ["DedupError", "DedupStageError"]
+
 
 class DedupError(Exception):
     """Base of the deduplicator's errors."""

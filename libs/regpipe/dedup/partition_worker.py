@@ -20,9 +20,17 @@ from regpipe.contract.errors import RecordDecodeError
 from regpipe.dedup.decision import SeenEntry, Verdict, collision_id, decide
 from regpipe.dedup.errors import DedupStageError
 from regpipe.dedup.fingerprint import fingerprint
-from regpipe.dedup.state import PartitionState, encode_entry
+from regpipe.dedup.state import PartitionState, encode_entry, load_state
+from regpipe.kafka.producer import create_producer
+from regpipe.streaming.quarantine import build_quarantine_record
 
-__all__ = ["BatchOutcome", "PartitionWorker", "Topics", "transactional_id"]
+__all__ = ["STAGE", "BatchOutcome", "PartitionWorker", "Topics", "transactional_id"]
+
+#: The stage's name in its quarantine records and metric labels.
+STAGE = "deduplicator"
+_INVALID_EVENT = "invalid_canonical_event"
+# The CloudEvents header of `mapper_version`: an event that fails to decode may still say which mapper made it.
+_MAPPER_VERSION_HEADER = "ce_mapperversion"
 
 
 def transactional_id(prefix: str, tp: TopicPartition) -> str:
@@ -64,6 +72,37 @@ class PartitionWorker:
         self._topics = topics
         self._group_id = group_id
 
+    @classmethod
+    async def open(
+        cls,
+        bootstrap_servers: str,
+        tp: TopicPartition,
+        *,
+        topics: Topics,
+        group_id: str,
+        transactional_id_prefix: str,
+        client_id: str,
+    ) -> PartitionWorker:
+        """Fence the partition's previous owner, rebuild its state from the changelog, return its worker."""
+        producer = create_producer(
+            bootstrap_servers,
+            client_id=f"{client_id}-{tp.partition}",
+            transactional_id=transactional_id(transactional_id_prefix, tp),
+        )
+        # Starting the producer fences any previous owner's producer of this partition first, so the state
+        # read next already includes everything it managed to commit.
+        await producer.start()
+        try:
+            state = await load_state(
+                bootstrap_servers,
+                TopicPartition(topics.changelog, tp.partition),
+                client_id=f"{client_id}-state-{tp.partition}",
+            )
+        except BaseException:
+            await producer.stop()
+            raise
+        return cls(tp, producer, state, topics, group_id)
+
     async def close(self) -> None:
         """Stop the partition's producer (an open transaction is aborted by the broker or the next owner)."""
         await self._producer.stop()
@@ -96,19 +135,18 @@ class PartitionWorker:
         except RecordDecodeError as exc:
             # Not a canonical event: a contract break upstream. Keep it, with the reason, rather than stall.
             outcome.invalid += 1
+            quarantined = build_quarantine_record(
+                record,
+                stage=STAGE,
+                reason=_INVALID_EVENT,
+                message=str(exc),
+                mapper_version=_mapper_version(headers),
+            )
             await self._producer.send(
                 self._topics.quarantine,
-                key=record.key,
-                value=record.value or b"",
-                headers=[
-                    *headers,
-                    ("quarantine-reason", b"invalid_canonical_event"),
-                    ("quarantine-message", str(exc)[:500].encode()),
-                    ("quarantine-stage", b"deduplicator"),
-                    ("raw-topic", record.topic.encode()),
-                    ("raw-partition", str(record.partition).encode()),
-                    ("raw-offset", str(record.offset).encode()),
-                ],
+                key=quarantined.key,
+                value=quarantined.value or b"",  # the producer refuses a record with neither key nor value
+                headers=quarantined.headers,
             )
             return
         digest = fingerprint(event)
@@ -135,3 +173,10 @@ class PartitionWorker:
                 self._topics.changelog, key=change_key, value=change_value, partition=self.tp.partition
             )
             pending[decision.publish_id] = entry
+
+
+def _mapper_version(headers: Sequence[tuple[str, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == _MAPPER_VERSION_HEADER:
+            return value.decode(errors="replace") or None
+    return None
