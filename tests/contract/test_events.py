@@ -131,3 +131,22 @@ def test_decimals_and_times_survive_the_round_trip_exactly() -> None:
         registered_at=datetime(2024, 3, 8, 23, 59, 59, 123456, tzinfo=UTC),
     )
     assert DomainRegistered.model_validate_json(data.model_dump_json()) == data
+
+
+def test_withholding_secrets_walks_any_depth_without_recursion() -> None:
+    from regpipe.contract.events.base import withhold_secrets
+
+    deep: dict[str, object] = {"kept": 1}
+    for _ in range(5000):
+        deep = {"next": [deep], "password": "hunter2"}
+
+    cleaned, removed = withhold_secrets(deep)
+
+    assert removed is True
+    levels = 0
+    while "next" in cleaned:
+        assert "password" not in cleaned
+        cleaned = cleaned["next"][0]
+        levels += 1
+    assert (levels, cleaned) == (5000, {"kept": 1})
+    assert withhold_secrets({"a": [{"authInfo": "x", "b": 2}], "c": "d"}) == ({"a": [{"b": 2}], "c": "d"}, True)

@@ -10,11 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regpipe.contract.cloudevents import from_kafka_record
+from regpipe.contract.envelope import CanonicalEvent
 from regpipe.contract.raw import RawHeaders
 from regpipe.contract.sealing import RawSealer, parse_keyring
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.normalize.processor import Mapped, Processor, Quarantined, Result
-from regpipe.providers.mapper import QuarantineReason
+from regpipe.normalize.registry import Mapper, MapperRegistry
+from regpipe.providers.mapper import QuarantineReason, RawInput
 from regpipe.streaming.quarantine import QUARANTINE_HEADERS, read_quarantine_record
 from regpipe.streaming.record import RawRecord
 from tests.normalize.sample_mapper import SAMPLE_MAPPERS, SAMPLE_VERSION, expected_id, sample_record
@@ -247,3 +249,33 @@ def test_nothing_a_record_contains_makes_the_processor_raise(
         assert _header(result.record.headers, "quarantine-reason") == result.reason.value
     else:
         assert isinstance(result, Mapped)
+
+
+def _mapper_raising(exc: Exception) -> MapperRegistry:
+    def map_record(raw: RawInput) -> list[CanonicalEvent]:
+        raise exc
+
+    return {Source.MOST: Mapper(Source.MOST, "raising/1", map_record)}
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (RecursionError("maximum recursion depth exceeded"), QuarantineReason.NESTING_TOO_DEEP),
+        (
+            ValueError("Exceeds the limit (4300 digits) for integer string conversion"),
+            QuarantineReason.NUMBER_TOO_LARGE,
+        ),
+    ],
+    ids=["recursion", "integer-digits"],
+)
+def test_hostile_shapes_escaping_a_mapper_are_quarantined_with_their_own_reason(
+    exc: Exception, reason: QuarantineReason
+) -> None:
+    key, value, headers = sample_record("evt-1", "example.com")
+
+    result = Processor(_mapper_raising(exc), _PLAIN).process(_record(key, value, headers))
+
+    assert _reason(result) is reason
+    assert isinstance(result, Quarantined)
+    assert "4300" not in result.message

@@ -3,7 +3,8 @@
 Steps, in order, each with its own quarantine reason: parse the raw headers (`invalid_headers`, or
 `unknown_source` for a source we do not know), find the source's mapper (`unknown_source`), open the seal
 (`unsealable`), map (the `MappingError`'s reason; `invalid_domain` when the contract refuses a domain name, even
-wrapped in a data model's `ValidationError`), encode.
+wrapped in a data model's `ValidationError`; `nesting_too_deep` / `number_too_large` for shapes no parser reads,
+such as the `RecursionError` of a deeply nested payload), encode.
 
 Error policy, after arroyo's "bad record -> dead letter, anything unexpected -> stop before commit", adapted so
 that one mapper bug cannot stall a partition: a `MappingError` is a bad record; an ordinary programming error
@@ -28,6 +29,7 @@ from regpipe.contract.raw import RawHeaders
 from regpipe.contract.sealing import RawSealer
 from regpipe.contract.taxonomy import Source
 from regpipe.normalize.registry import Mapper, MapperRegistry
+from regpipe.providers.kit import hostile_shapes_quarantined
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.streaming.quarantine import QuarantineRecord, build_quarantine_record
 from regpipe.streaming.record import ConsumedRecord
@@ -104,10 +106,13 @@ class Processor:
         except SealError as exc:
             return _quarantine(raw, lineage, source, QuarantineReason.UNSEALABLE, str(exc), mapper.version)
         try:
-            events = mapper.map_record(RawInput(body=body, headers=headers, lineage=lineage))
-            if self._correction:
-                events = [event.model_copy(update={"correction": True}) for event in events]
-            records = tuple(to_kafka_record(event) for event in events)
+            # Pathological shapes (nesting beyond any parser, 4,300+ digit integers) get their own reasons even
+            # from a mapper that does not check them itself; RecursionError would otherwise stop the stage.
+            with hostile_shapes_quarantined():
+                events = mapper.map_record(RawInput(body=body, headers=headers, lineage=lineage))
+                if self._correction:
+                    events = [event.model_copy(update={"correction": True}) for event in events]
+                records = tuple(to_kafka_record(event) for event in events)
         except MappingError as exc:
             return _quarantine(raw, lineage, source, exc.reason, exc.message, mapper.version)
         except InvalidDomainNameError as exc:

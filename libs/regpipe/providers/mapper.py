@@ -36,6 +36,8 @@ class QuarantineReason(StrEnum):
     UNKNOWN_EVENT_TYPE = "unknown_event_type"
     SCHEMA_VIOLATION = "schema_violation"  # known type, but fields missing or of the wrong type
     INVALID_DOMAIN = "invalid_domain"
+    NESTING_TOO_DEEP = "nesting_too_deep"  # objects/arrays nested beyond the mapper kit's limit
+    NUMBER_TOO_LARGE = "number_too_large"  # an integer with more digits than Python reads (4,300)
     PROVIDER_ERROR = "provider_error"  # e.g. an OpenSRS reply with is_success=0
     MAPPER_ERROR = "mapper_error"  # a mapper bug: an unexpected exception escaped it (set by the normalizer)
 

@@ -347,7 +347,7 @@ def test_unknown_fields_are_kept_at_every_level() -> None:
         ),
         (
             b'{"type": "domain.expiring", "data": {"domain": "a.com", "x": ' + b"[" * 900 + b"]" * 900 + b"}}",
-            QuarantineReason.SCHEMA_VIOLATION,
+            QuarantineReason.NESTING_TOO_DEEP,
         ),
     ],
 )
@@ -406,3 +406,17 @@ def test_fuzzed_input_maps_or_raises_mapping_error(body: bytes) -> None:
     for event in events:
         assert isinstance(event, CanonicalEvent)
         to_kafka_record(event)
+
+
+# --- hostile shapes (issue 12) ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [70, 900, 1000])
+def test_deeply_nested_extras_are_quarantined_as_nesting_too_deep(depth: int) -> None:
+    nest = b"[" * depth + b"]" * depth
+    in_envelope = b'{"id": "e1", "type": "domain.expiring", "x": ' + nest + b', "data": {"domain": "a.com"}}'
+    in_data = b'{"id": "e1", "type": "domain.expiring", "data": {"domain": "a.com", "x": ' + nest + b"}}"
+    for body in (in_envelope, in_data):
+        with pytest.raises(MappingError) as raised:
+            map_record(_raw(body))
+        assert raised.value.reason is QuarantineReason.NESTING_TOO_DEEP

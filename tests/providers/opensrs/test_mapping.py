@@ -420,3 +420,20 @@ def test_any_event_object_maps_or_raises_mapping_error(
     except MappingError:
         return
     to_kafka_record(mapped)
+
+
+# -- hostile shapes (issue 12) ------------------------------------------------------------------------------------
+
+
+def test_an_integer_of_thousands_of_digits_in_an_email_is_number_too_large() -> None:
+    event = _event("DOMAIN", "CREATED")
+    body = _email_body(event).replace(b'"object_data": {', b'"object_data": {"n": 1' + b"0" * 5000 + b", ")
+    assert _reason(body, Transport.EMAIL) is QuarantineReason.NUMBER_TOO_LARGE
+
+
+@pytest.mark.parametrize("depth", [70, 300, 900])
+def test_deeply_nested_fields_in_an_email_are_nesting_too_deep(depth: int) -> None:
+    event = _event("DOMAIN", "CREATED")
+    nest = b"[" * depth + b"]" * depth
+    body = _email_body(event).replace(b'"object_data": {', b'"object_data": {"n": ' + nest + b", ")
+    assert _reason(body, Transport.EMAIL) is QuarantineReason.NESTING_TOO_DEEP

@@ -453,3 +453,12 @@ def test_any_known_object_type_maps(
         reason = None
         assert event.provider_event_id == _EVENT_ID
     assert reason is None or (refusable and reason is QuarantineReason.SCHEMA_VIOLATION)
+
+
+@pytest.mark.parametrize("depth", [70, 300, 1000])
+def test_deeply_nested_fields_are_quarantined_as_nesting_too_deep(depth: int) -> None:
+    nest = "[" * depth + "]" * depth
+    body = orjson.dumps(_event()).replace(b'"acknowledged_on"', f'"x": {nest}, "acknowledged_on"'.encode())
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw(body))
+    assert raised.value.reason is QuarantineReason.NESTING_TOO_DEEP

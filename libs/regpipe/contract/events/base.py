@@ -60,21 +60,35 @@ def is_secret_key(key: str) -> bool:
 
 
 def withhold_secrets(value: Any) -> tuple[Any, bool]:
-    """`value` with every secret-named key removed at any depth, and whether anything was removed."""
-    if isinstance(value, dict):
-        removed = False
-        kept: dict[str, Any] = {}
-        for key, item in value.items():
-            if isinstance(key, str) and is_secret_key(key):
-                removed = True
-                continue
-            kept[key], inner = withhold_secrets(item)
-            removed = removed or inner
-        return kept, removed
-    if isinstance(value, list):
-        cleaned = [withhold_secrets(item) for item in value]
-        return [item for item, _ in cleaned], any(inner for _, inner in cleaned)
-    return value, False
+    """`value` with every secret-named key removed at any depth, and whether anything was removed.
+
+    The walk is iterative: a payload nested thousands of levels deep must not raise `RecursionError`.
+    """
+    if not isinstance(value, dict | list):
+        return value, False
+    removed = False
+    root: dict[Any, Any] | list[Any] = {} if isinstance(value, dict) else []
+    stack: list[tuple[dict[Any, Any] | list[Any], dict[Any, Any] | list[Any]]] = [(value, root)]
+    while stack:
+        source, target = stack.pop()
+        if isinstance(source, dict) and isinstance(target, dict):
+            for key, item in source.items():
+                if isinstance(key, str) and is_secret_key(key):
+                    removed = True
+                    continue
+                target[key] = _copy_into(item, stack)
+        elif isinstance(source, list) and isinstance(target, list):
+            target.extend(_copy_into(item, stack) for item in source)
+    return root, removed
+
+
+def _copy_into(item: Any, stack: list[tuple[Any, Any]]) -> Any:
+    # A container is copied empty now and filled when the walk pops it; a scalar is shared.
+    if isinstance(item, dict | list):
+        copy: dict[Any, Any] | list[Any] = {} if isinstance(item, dict) else []
+        stack.append((item, copy))
+        return copy
+    return item
 
 
 def _without_secrets(value: dict[str, JsonValue]) -> dict[str, JsonValue]:

@@ -43,6 +43,7 @@ from regpipe.providers.kit import (
     parse_payload,
     parse_time,
     payload_domain,
+    quarantines_hostile_shapes,
     schema_violation,
 )
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
@@ -52,6 +53,7 @@ __all__ = ["MAPPER_VERSION", "map_record"]
 MAPPER_VERSION: Final = "coldmail/1.0.0"
 
 
+@quarantines_hostile_shapes
 def map_record(raw: RawInput) -> list[CanonicalEvent]:
     """Map one Cold Mail webhook body to its canonical event; raise `MappingError` when it cannot be mapped."""
     envelope = parse_payload(payloads.ColdMailEnvelope, decode_json(raw.body), "envelope")

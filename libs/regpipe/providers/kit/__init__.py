@@ -1,11 +1,18 @@
 """The mapper kit: the steps every provider mapper is written with, each turning a failure into its quarantine reason.
 
 A mapper reads its body (`decode_json`, `decode_json_object`), validates payload models (`parse_payload`), reads
-times (`parse_time`) and domain names
-(`payload_domain`), reads flat objects field by field (`FieldReader`), and builds its canonical events with one
-`EventFactory` per provider event. Error texts name fields, never their values: payloads hold secrets.
+times (`parse_time`) and domain names (`payload_domain`), reads flat objects field by field (`FieldReader`), and
+builds its canonical events with one `EventFactory` per provider event. `quarantines_hostile_shapes` wraps a
+mapper so that nesting too deep for any parser and integers too long to read become quarantine reasons, not
+escaping exceptions. Error texts name fields, never their values: payloads hold secrets.
 """
 
+from regpipe.providers.kit.document_limits import (
+    MAX_NESTING,
+    check_nesting,
+    hostile_shapes_quarantined,
+    quarantines_hostile_shapes,
+)
 from regpipe.providers.kit.domains import domain_of_address, domain_or_none, payload_domain
 from regpipe.providers.kit.event_factory import EventFactory, build_event
 from regpipe.providers.kit.field_reader import FieldReader, as_text
@@ -14,18 +21,22 @@ from regpipe.providers.kit.times import parse_time, time_value, to_utc
 from regpipe.providers.kit.validation import describe_validation_error, parse_payload, schema_violation
 
 __all__ = [
+    "MAX_NESTING",
     "EventFactory",
     "FieldReader",
     "as_text",
     "build_event",
+    "check_nesting",
     "decode_json",
     "decode_json_object",
     "describe_validation_error",
     "domain_of_address",
     "domain_or_none",
+    "hostile_shapes_quarantined",
     "parse_payload",
     "parse_time",
     "payload_domain",
+    "quarantines_hostile_shapes",
     "schema_violation",
     "time_value",
     "to_utc",

@@ -40,7 +40,15 @@ from regpipe.contract.events import (
 from regpipe.contract.events.base import withhold_secrets
 from regpipe.contract.ids import content_fingerprint
 from regpipe.contract.taxonomy import EventType, Outcome
-from regpipe.providers.kit import EventFactory, decode_json, parse_payload, parse_time, payload_domain, schema_violation
+from regpipe.providers.kit import (
+    EventFactory,
+    decode_json,
+    parse_payload,
+    parse_time,
+    payload_domain,
+    quarantines_hostile_shapes,
+    schema_violation,
+)
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.providers.most import payloads
 
@@ -54,6 +62,7 @@ _ORDER_OUTCOMES: Final = {"COMPLETED": Outcome.SUCCESS, "FAILED": Outcome.FAILUR
 _REGISTERED_STATES: Final = frozenset({"REGISTERED", "SETTING_NS", "COMPLETED"})
 
 
+@quarantines_hostile_shapes
 def map_record(raw: RawInput) -> list[CanonicalEvent]:
     """Map one Most webhook body to its canonical events; raise `MappingError` when it cannot be mapped."""
     document = decode_json(raw.body)

@@ -33,7 +33,15 @@ from regpipe.contract.events import (
     OrderStatusChanged,
 )
 from regpipe.contract.taxonomy import EventType, Outcome, Transport
-from regpipe.providers.kit import EventFactory, FieldReader, as_text, parse_time, schema_violation
+from regpipe.providers.kit import (
+    EventFactory,
+    FieldReader,
+    as_text,
+    check_nesting,
+    parse_time,
+    quarantines_hostile_shapes,
+    schema_violation,
+)
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.providers.opensrs.email import extract_event
 from regpipe.providers.opensrs.errors import EnvelopeError
@@ -56,6 +64,7 @@ _CLAIM_OUTCOMES: Final = {"accepted": Outcome.SUCCESS, "declined": Outcome.FAILU
 _TRANSFER_OUTCOMES: Final = {"completed": Outcome.SUCCESS, "cancelled": Outcome.CANCELED}
 
 
+@quarantines_hostile_shapes
 def map_record(raw: RawInput) -> list[CanonicalEvent]:
     """Map one OpenSRS raw record to its canonical events; raise `MappingError` when it cannot be mapped."""
     if raw.headers.transport is Transport.EMAIL:
@@ -81,6 +90,7 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
 
 def map_event_object(obj: Mapping[str, object], raw: RawInput) -> CanonicalEvent:
     """Map one OpenSRS event object (a poll reply item, or the JSON of an e-mail)."""
+    check_nesting(obj)
     try:
         event = OpenSRSEvent.model_validate(obj)
     except ValidationError as exc:

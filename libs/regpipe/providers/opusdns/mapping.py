@@ -46,7 +46,7 @@ from regpipe.contract.events import (
     VerificationRegistrant,
 )
 from regpipe.contract.taxonomy import EventType, Outcome
-from regpipe.providers.kit import EventFactory, decode_json_object, domain_or_none
+from regpipe.providers.kit import EventFactory, decode_json_object, domain_or_none, quarantines_hostile_shapes
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.providers.opusdns.payloads import (
     DomainRenewalDetails,
@@ -120,6 +120,7 @@ _NAME_IN_TEXT: Final = re.compile(
 )
 
 
+@quarantines_hostile_shapes
 def map_record(raw: RawInput) -> list[CanonicalEvent]:
     """Map a listing page (every event of `results`) or a single event object to canonical events."""
     document = decode_json_object(raw.body)
