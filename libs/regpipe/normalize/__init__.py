@@ -1,8 +1,8 @@
 """The normalizer stage: raw provider records from `registrar.raw.v1` to canonical events on
 `registrar.normalized.v1`, or, when they cannot be mapped, to `registrar.quarantine.v1` with the reason.
 
-`Processor` is the pure core (one record in, events or a quarantine record out); `NormalizerStage` is the
-consumer-group loop around it (at-least-once, commit last); `default_mappers` the explicit provider registry.
+`Processor` is the pure core (one record in, events or a quarantine record out); `NormalizerStage` runs it in the
+stage shell of `regpipe.streaming` (at-least-once, commit last); `default_mappers` the explicit provider registry.
 
 A record that cannot be mapped is never an exception: it is a `Quarantined` result. Exceptions are for the
 infrastructure only:
