@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -78,18 +77,21 @@ class ErrorBody(BaseModel):
     message: str
 
 
-def _bearer(token: SecretStr | None) -> Callable[..., Awaitable[None]]:
-    scheme = HTTPBearer(auto_error=False, description="The admin token (DELIVERY_ADMIN_TOKEN)")
+_SCHEME = HTTPBearer(auto_error=False, description="The admin token (DELIVERY_ADMIN_TOKEN)")
 
-    async def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(scheme)]) -> None:
-        expected = token.get_secret_value().encode() if token is not None else b""
+
+class _BearerCheck:
+    """Refuses a request unless it presents the configured token (constant-time comparison)."""
+
+    def __init__(self, token: SecretStr | None) -> None:
+        self._expected = token.get_secret_value().encode() if token is not None else b""
+
+    async def __call__(self, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_SCHEME)]) -> None:
         presented = credentials.credentials.encode() if credentials is not None else b""
-        if not expected or not hmac.compare_digest(expected, presented):
+        if not self._expected or not hmac.compare_digest(self._expected, presented):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"}
             )
-
-    return check
 
 
 def create_admin_app(
@@ -101,7 +103,7 @@ def create_admin_app(
         version="1",
         description="Subscriptions to canonical registrar events, delivered as signed Standard Webhooks.",
     )
-    router = APIRouter(prefix="/v1", dependencies=[Depends(_bearer(token))])
+    router = APIRouter(prefix="/v1", dependencies=[Depends(_BearerCheck(token))])
     errors: dict[int | str, dict[str, object]] = {
         401: {"description": "missing or wrong bearer token"},
         404: {"model": ErrorBody},
