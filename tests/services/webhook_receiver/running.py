@@ -27,7 +27,7 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-async def wait_ready(base_url: str, timeout_s: float = 30.0) -> None:
+async def wait_ready(base_url: str, timeout_s: float = 60.0) -> None:
     """Until `/readyz` answers 200 (the producer is connected)."""
     deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient(base_url=base_url, timeout=2.0) as client:
