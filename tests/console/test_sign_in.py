@@ -25,7 +25,7 @@ OPERATOR = "operator-token-0123456789"
 def _normalizer_metrics() -> Starlette:
     """A service exporting the normalizer's metric names, as a running normalizer does."""
     registry = CollectorRegistry()
-    Counter("regpipe_records_consumed", "records", ["stage"], registry=registry).labels("normalize").inc(12)
+    Counter("regpipe_records_consumed", "records", ["stage"], registry=registry).labels("normalizer").inc(12)
     Counter("regpipe_quarantined", "quarantined", ["source", "reason"], registry=registry).labels(
         "most", "invalid_json"
     ).inc(3)

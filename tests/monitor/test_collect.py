@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def _metrics_app() -> Starlette:
     registry = CollectorRegistry()
     consumed = Counter("regpipe_records_consumed", "records", ["stage"], registry=registry)
-    consumed.labels("normalize").inc(42)
+    consumed.labels("normalizer").inc(42)
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type="text/plain")
@@ -59,5 +59,5 @@ async def test_snapshot_reads_metrics_and_the_groups_lag(kafka_bootstrap: str) -
     assert snapshot.lag[group] == 6  # 10 records, 4 committed
     assert [lag for name, lag in snapshot.lag.items() if name != group] == [None]
     consumed = [s for s in snapshot.samples("normalizer") if s.name == "regpipe_records_consumed_total"]
-    assert [(s.label("stage"), s.value) for s in consumed] == [("normalize", 42.0)]
+    assert [(s.label("stage"), s.value) for s in consumed] == [("normalizer", 42.0)]
     assert snapshot.scrapes["deduplicator"].error == "ConnectError"

@@ -6,10 +6,10 @@ from regpipe.monitor import PipelineSnapshot, ServiceScrape, build_view, parse_m
 
 NORMALIZER_T0 = """
 # TYPE regpipe_records_consumed_total counter
-regpipe_records_consumed_total{stage="normalize"} 100.0
+regpipe_records_consumed_total{stage="normalizer"} 100.0
 # TYPE regpipe_mapped_events_total counter
-regpipe_mapped_events_total{stage="normalize",source="most",type="domain.expiring"} 300.0
-regpipe_mapped_events_total{stage="normalize",source="opensrs",type="domain.renewed"} 100.0
+regpipe_mapped_events_total{stage="normalizer",source="most",type="domain.expiring"} 300.0
+regpipe_mapped_events_total{stage="normalizer",source="opensrs",type="domain.renewed"} 100.0
 # TYPE regpipe_quarantined_total counter
 regpipe_quarantined_total{source="most",reason="invalid_json"} 2.0
 """

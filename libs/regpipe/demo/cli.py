@@ -25,6 +25,12 @@ def demo(
     require_all_sources: Annotated[
         bool, typer.Option(help="Exit 1 unless every provider reached the public topic, none doubled.")
     ] = False,
+    only: Annotated[
+        str | None, typer.Option(help="Run only these services (comma-separated names, e.g. normalizer,deduplicator).")
+    ] = None,
+    plain: Annotated[
+        bool | None, typer.Option("--plain/--live", help="Plain summaries, or the live screen (default: by terminal).")
+    ] = None,
 ) -> None:
     """Start everything, print canonical events as they reach registrar.events.v1, stop cleanly on Ctrl+C."""
     # The terminal shows the event stream; the services' own logs go to files.
@@ -35,6 +41,8 @@ def demo(
         tick_s=tick,
         per_tick=per_tick,
         require_all_sources=require_all_sources,
+        only=frozenset(name.strip() for name in only.split(",") if name.strip()) if only else None,
+        plain=plain,
     )
     code = asyncio.run(run_demo(options))
     raise typer.Exit(code=code)

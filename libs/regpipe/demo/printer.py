@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from regpipe.contract import CanonicalEvent, RecordDecodeError, from_kafka_record
 from regpipe.kafka.topics import TOPICS, Topic
 
-__all__ = ["FlowCounts", "watch_topics"]
+__all__ = ["FlowCounts", "event_line", "watch_topics"]
 
 _WATCHED = (Topic.RAW, Topic.NORMALIZED, Topic.EVENTS, Topic.QUARANTINE)
 
@@ -38,7 +38,8 @@ class FlowCounts:
         return "\n".join(lines)
 
 
-def _line(event: CanonicalEvent) -> str:
+def event_line(event: CanonicalEvent) -> str:
+    """One line per public event: time, source, transport, type, outcome, subject, id."""
     subject = event.subject or event.partition_key
     return (
         f"{event.time:%Y-%m-%d %H:%M:%S}  {event.source.value:<8} {event.transport.value:<7} "
@@ -46,8 +47,9 @@ def _line(event: CanonicalEvent) -> str:
     )
 
 
-async def watch_topics(bootstrap: str, stop: asyncio.Event, out: TextIO, counts: FlowCounts) -> None:
-    """Until `stop`: read the pipeline's topics from the start (read_committed), print each public event."""
+async def watch_topics(bootstrap: str, stop: asyncio.Event, on_line: Callable[[str], None], counts: FlowCounts) -> None:
+    """Until `stop`: read the pipeline's topics from the start (read_committed), count them, and hand a line per
+    public event to `on_line`."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
     await consumer.start()
     try:
@@ -65,13 +67,13 @@ async def watch_topics(bootstrap: str, stop: asyncio.Event, out: TextIO, counts:
                     try:
                         event = from_kafka_record(record.value or b"", list(record.headers))
                     except RecordDecodeError as exc:
-                        print(f"!! undecodable public record at {tp.partition}:{record.offset}: {exc}", file=out)
+                        on_line(f"!! undecodable public record at {tp.partition}:{record.offset}: {exc}")
                         continue
                     if str(event.id) in counts.ids:
                         counts.doubled += 1
                     counts.ids.add(str(event.id))
                     counts.per_route[f"{event.source.value}/{event.transport.value}"] += 1
                     counts.per_type[event.type.value] += 1
-                    print(_line(event), file=out, flush=True)
+                    on_line(event_line(event))
     finally:
         await consumer.stop()

@@ -12,99 +12,71 @@ import base64
 import os
 import secrets
 import signal
-import socket
-import sys
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from rich.console import Console
 
+from regpipe.demo.catalog import DemoSecrets, DemoService, WorldUrls, build_catalog
+from regpipe.demo.live import LiveView
 from regpipe.demo.printer import FlowCounts, watch_topics
 from regpipe.demo.processes import ServiceProcess
 from regpipe.kafka.admin import ensure_topics
+from regpipe.monitor import MonitorTarget
 from regpipe.simulators.opensrs.mail import MailboxTarget
 from regpipe.simulators.world import WorldConfig, WorldEndpoints, run_world
-from regpipe.stack.stack import LocalStack, StackEndpoints
+from regpipe.stack.ports import free_port
+from regpipe.stack.stack import LocalStack
 
 __all__ = ["DemoOptions", "run_demo"]
 
 _SOURCES = ("most", "coldmail", "opensrs", "opusdns")
+_RECENT_EVENTS = 12
 
 
 @dataclass(frozen=True, slots=True)
 class DemoOptions:
-    """How long and how busy the demo is."""
+    """How long and how busy the demo is, which services run, and how it shows them."""
 
     state_dir: Path
     duration_s: float = 0.0  # 0: until Ctrl+C
     tick_s: float = 5.0
     per_tick: int = 2
     require_all_sources: bool = False  # exit 1 unless every provider's events reached the public topic
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    only: frozenset[str] | None = None  # run only these services (None: every one)
+    plain: bool | None = None  # None: the live screen on a terminal, a plain summary elsewhere
 
 
 def _say(text: str) -> None:
     print(f"==> {text}", flush=True)
 
 
-def _services(
-    endpoints: StackEndpoints, world: WorldEndpoints, secrets_: dict[str, str], port: int, logs: Path
-) -> list[ServiceProcess]:
-    bootstrap = endpoints.kafka_bootstrap_servers or ""
-    dsn = endpoints.postgres_dsn or ""
-    imap = endpoints.imap
-    common = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "LOG_LEVEL": "INFO", "HEALTH_HOST": "127.0.0.1"}
-    seal = {"RAW_SEAL_KEYS": secrets_["seal_ring"], "RAW_SEAL_ACTIVE_KEY": "demo1"}
-    services = [
-        ("webhook-receiver", "webhook_receiver", {
-            "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(port),
-            "MOST_AUTH_SCHEME": "standard_webhooks", "MOST_WEBHOOK_SECRETS": secrets_["most"],
-            "COLDMAIL_AUTH_SCHEME": "header_token", "COLDMAIL_WEBHOOK_SECRETS": secrets_["coldmail"],
-            "COLDMAIL_TOKEN_HEADER": "x-webhook-token", **seal,
-        }),
-        ("normalizer", "normalizer", {"HEALTH_PORT": str(_free_port()), **seal}),
-        ("deduplicator", "deduplicator", {"HEALTH_PORT": str(_free_port())}),
-        ("opensrs-poller", "opensrs_poller", {
-            "HEALTH_PORT": str(_free_port()), "OPENSRS_URL": world.opensrs_url, "OPENSRS_USERNAME": "reseller",
-            "OPENSRS_API_KEY": secrets_["opensrs"], "OPENSRS_POLL_LIMIT": "10", "OPENSRS_POLL_INTERVAL_S": "2",
-            "POSTGRES_DSN": dsn, **seal,
-        }),
-        ("opusdns-poller", "opusdns_poller", {
-            "HEALTH_PORT": str(_free_port()), "OPUSDNS_BASE_URL": world.opusdns_url, "OPUSDNS_ACCOUNT": "demo",
-            "OPUSDNS_API_KEY": secrets_["opusdns"], "OPUSDNS_POLL_INTERVAL_S": "2", "POSTGRES_DSN": dsn, **seal,
-        }),
-    ]  # fmt: skip
-    if imap is not None:
-        services.append(
-            ("imap-parser", "imap_parser", {
-                "HEALTH_PORT": str(_free_port()), "IMAP_HOST": imap.host, "IMAP_PORT": str(imap.port),
-                "IMAP_SECURITY": "plain", "IMAP_ALLOW_PLAIN": "true", "IMAP_USERNAME": imap.username,
-                "IMAP_PASSWORD": imap.password, "IMAP_POLL_INTERVAL_S": "2", "POSTGRES_DSN": dsn, **seal,
-            })
-        )  # fmt: skip
-    return [
-        ServiceProcess(name, f"regpipe.services.{module}", {**common, **env}, logs) for name, module, env in services
-    ]
+def _secrets() -> DemoSecrets:
+    return DemoSecrets(
+        most="whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        coldmail=secrets.token_urlsafe(24),
+        opensrs=secrets.token_hex(16),
+        opusdns="opk_" + secrets.token_hex(16),
+        seal_ring="demo1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
 
 
-async def _wait_ready(url: str, timeout_s: float = 60) -> None:
+async def _wait_ready(service: DemoService, timeout_s: float = 60) -> None:
+    """Wait until the service says it is ready; one that does not in time is reported, and the demo goes on
+    (the live view then shows what it lacks)."""
     deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             try:
-                if (await client.get(url)).status_code == 200:
+                if (await client.get(service.health_url)).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} never answered 200")
+    _say(f"{service.name} is not ready after {timeout_s:.0f} s; see its log")
 
 
 async def run_demo(options: DemoOptions) -> int:
@@ -120,18 +92,13 @@ async def run_demo(options: DemoOptions) -> int:
     services: list[ServiceProcess] = []
     counts = FlowCounts()
     world_task: asyncio.Task[WorldEndpoints] | None = None
+    world_stop = asyncio.Event()
     try:
         bootstrap = endpoints.kafka_bootstrap_servers or ""
         report = await ensure_topics(bootstrap)
         _say(f"Kafka {bootstrap}: topics created {report.created}")
-        secrets_ = {
-            "most": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
-            "coldmail": secrets.token_urlsafe(24),
-            "opensrs": secrets.token_hex(16),
-            "opusdns": "opk_" + secrets.token_hex(16),
-            "seal_ring": "demo1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-        }
-        receiver_port = _free_port()
+        demo_secrets = _secrets()
+        receiver_port = free_port()
         imap = endpoints.imap
         ready = asyncio.Event()
         world_endpoints = WorldEndpoints()
@@ -140,15 +107,14 @@ async def run_demo(options: DemoOptions) -> int:
             world_endpoints.opensrs_url, world_endpoints.opusdns_url = world.opensrs_url, world.opusdns_url
             ready.set()
 
-        world_stop = asyncio.Event()
         world_config = WorldConfig(
             receiver_url=f"http://127.0.0.1:{receiver_port}",
-            most_secret=secrets_["most"],
-            coldmail_token=secrets_["coldmail"],
+            most_secret=demo_secrets.most,
+            coldmail_token=demo_secrets.coldmail,
             coldmail_token_header="x-webhook-token",  # noqa: S106 - a header name
             opensrs_user="reseller",
-            opensrs_key=secrets_["opensrs"],
-            opusdns_api_key=secrets_["opusdns"],
+            opensrs_key=demo_secrets.opensrs,
+            opusdns_api_key=demo_secrets.opusdns,
             imap=MailboxTarget(imap.host, imap.port, imap.username, imap.password) if imap else None,
             tick_s=options.tick_s,
             per_tick=options.per_tick,
@@ -158,22 +124,20 @@ async def run_demo(options: DemoOptions) -> int:
         # retried on the providers' (scaled) schedules, as real providers would.
         world_task = asyncio.create_task(run_world(world_config, world_stop, world_ready))
         await asyncio.wait_for(ready.wait(), timeout=30)
-        services = _services(endpoints, world_endpoints, secrets_, receiver_port, logs)
-        _say(f"starting the services (logs in {logs})")
+        catalog = build_catalog(
+            endpoints,
+            WorldUrls(world_endpoints.opensrs_url, world_endpoints.opusdns_url),
+            demo_secrets,
+            receiver_port,
+        )
+        chosen = [entry for entry in catalog if options.only is None or entry.name in options.only]
+        services = [ServiceProcess(entry.name, entry.module, entry.env, logs) for entry in chosen]
+        _say(f"starting {', '.join(entry.name for entry in chosen)} (logs in {logs})")
         for service in services:
             service.start()
-        await _wait_ready(f"http://127.0.0.1:{receiver_port}/readyz")
-        _say("provider world running: Most and Cold Mail webhooks, OpenSRS poll + e-mail, OpusDNS poll")
-        _say("canonical events on registrar.events.v1 (time, source, transport, type, outcome, subject, id):")
-        watcher = asyncio.create_task(watch_topics(bootstrap, stop, sys.stdout, counts))
-        if options.duration_s:
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=options.duration_s)
-            except TimeoutError:
-                stop.set()
-        else:
-            await stop.wait()
-        await watcher
+        await asyncio.gather(*(_wait_ready(entry) for entry in chosen))
+        _announce(chosen)
+        await _show(options, bootstrap, chosen, counts, stop)
     finally:
         stop.set()
         world_stop.set()
@@ -194,6 +158,50 @@ async def run_demo(options: DemoOptions) -> int:
         print(f"missing sources: {missing}; doubled ids: {counts.doubled}", flush=True)
         return 1
     return 0
+
+
+def _announce(services: list[DemoService]) -> None:
+    _say("provider world running: Most and Cold Mail webhooks, OpenSRS poll + e-mail, OpusDNS poll")
+    for entry in services:
+        for label, value in entry.extra.items():
+            _say(f"{entry.name}: {label} {value}")
+
+
+async def _show(
+    options: DemoOptions, bootstrap: str, services: list[DemoService], counts: FlowCounts, stop: asyncio.Event
+) -> None:
+    """Until `stop` (or the duration): the live view, fed by the services' metrics and the public topic."""
+    console = Console()
+    plain = (not console.is_terminal) if options.plain is None else options.plain
+    recent: deque[str] = deque(maxlen=_RECENT_EVENTS)
+
+    def on_line(line: str) -> None:
+        recent.append(line)
+        if plain:  # a scrolling log of the public stream between the summaries
+            print(line, flush=True)
+
+    if plain:
+        _say("canonical events on registrar.events.v1 (time, source, transport, type, outcome, subject, id):")
+    target = MonitorTarget(
+        {entry.name: entry.metrics_url for entry in services},
+        bootstrap,
+        ("regpipe-normalizer", "regpipe-deduplicator", "regpipe-aggregator", "regpipe-delivery"),
+    )
+    tasks = [
+        asyncio.create_task(watch_topics(bootstrap, stop, on_line, counts)),
+        asyncio.create_task(LiveView(target, counts, recent, console, plain=plain).run(stop)),
+    ]
+    try:
+        if options.duration_s:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=options.duration_s)
+            except TimeoutError:
+                stop.set()
+        else:
+            await stop.wait()
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
 
 
 def demo_state_dir() -> Path:

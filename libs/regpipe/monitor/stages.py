@@ -29,36 +29,36 @@ class StageSpec:
 
 
 STAGES: Final[tuple[StageSpec, ...]] = (
-    StageSpec("ingest", "webhook-receiver", None, Series("regpipe_ingest_published_total")),
+    StageSpec("webhook-receiver", "webhook-receiver", None, Series("regpipe_ingest_published_total")),
     StageSpec("opensrs-poller", "opensrs-poller", None, Series("regpipe_ingest_published_total")),
     StageSpec("opusdns-poller", "opusdns-poller", None, Series("regpipe_ingest_published_total")),
     StageSpec("imap-parser", "imap-parser", None, Series("regpipe_ingest_published_total")),
     StageSpec(
         "normalizer",
         "normalizer",
-        Series("regpipe_records_consumed_total", {"stage": "normalize"}),
-        Series("regpipe_mapped_events_total", {"stage": "normalize"}),
+        Series("regpipe_records_consumed_total", {"stage": "normalizer"}),
+        Series("regpipe_mapped_events_total", {"stage": "normalizer"}),
         group="regpipe-normalizer",
     ),
     StageSpec(
         "deduplicator",
         "deduplicator",
-        Series("regpipe_records_consumed_total", {"stage": "dedup"}),
+        Series("regpipe_records_consumed_total", {"stage": "deduplicator"}),
         Series("regpipe_dedup_decisions_total", {"verdict": "publish"}),
         group="regpipe-deduplicator",
     ),
     StageSpec(
         "aggregator",
         "aggregator",
-        Series("regpipe_records_consumed_total", {"stage": "aggregate"}),
-        Series("regpipe_aggregate_events_total"),
+        Series("regpipe_aggregator_records_total"),
+        Series("regpipe_aggregator_outbox_sent_total"),
         group="regpipe-aggregator",
     ),
     StageSpec(
         "delivery",
         "delivery",
-        Series("regpipe_records_consumed_total", {"stage": "delivery"}),
-        Series("regpipe_delivery_attempts_total", {"outcome": "delivered"}),
+        Series("regpipe_delivery_jobs_created_total"),
+        Series("regpipe_delivery_attempts_total", {"verdict": "delivered"}),
         group="regpipe-delivery",
     ),
 )

@@ -13,7 +13,7 @@ from regpipe.monitor.stages import STAGES, Series, StageSpec
 __all__ = ["PipelineView", "StageRow", "build_view", "series_total", "totals_by_label"]
 
 _QUARANTINED = "regpipe_quarantined_total"
-_DLQ = "regpipe_delivery_dead_lettered_total"
+_DLQ = "regpipe_delivery_dead_total"
 _DELIVERIES = "regpipe_delivery_attempts_total"
 _READ_MODEL = "regpipe_read_model_rows"
 _LEADER = "regpipe_leader"
@@ -39,7 +39,7 @@ class PipelineView:
     stages: tuple[StageRow, ...]
     quarantined: dict[str, float] = field(default_factory=dict)  # by reason
     dead_lettered: float = 0.0
-    deliveries: dict[str, float] = field(default_factory=dict)  # by outcome
+    deliveries: dict[str, float] = field(default_factory=dict)  # attempts by verdict
     read_model: dict[str, float] = field(default_factory=dict)  # rows by table
     leaders: dict[str, str] = field(default_factory=dict)  # "service/account" -> holder service
 
@@ -108,7 +108,7 @@ def build_view(
         stages=rows,
         quarantined=totals_by_label(everything, _QUARANTINED, "reason"),
         dead_lettered=sum(sample.value for sample in everything if sample.name == _DLQ),
-        deliveries=totals_by_label(everything, _DELIVERIES, "outcome"),
+        deliveries=totals_by_label(everything, _DELIVERIES, "verdict"),
         read_model=totals_by_label(everything, _READ_MODEL, "table"),
         leaders=leaders,
     )
