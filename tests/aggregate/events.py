@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from regpipe.contract import DATA_MODELS, CanonicalEvent, EventType, Outcome, Source, Transport
+from regpipe.contract import DATA_MODELS, CanonicalEvent, EventType, Outcome, Source, Transport, normalize_domain
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 _NS = uuid.UUID("0b4c2a8e-2f57-4d0e-9a1c-6e2f3d4b5a69")
@@ -58,7 +58,8 @@ def domain_event(
     **data: Any,
 ) -> CanonicalEvent:
     """An event about one domain."""
-    return event(name, source, type_, minute=minute, data={"domain": domain, **data}, outcome=outcome, subject=domain)
+    subject = normalize_domain(domain)
+    return event(name, source, type_, minute=minute, data={"domain": domain, **data}, outcome=outcome, subject=subject)
 
 
 def batch_event(

@@ -17,28 +17,6 @@ from regpipe.aggregate.fold import (
     TaskState,
 )
 
-AGGREGATE_TABLES = (
-    "agg_applied_events",
-    "agg_domains",
-    "agg_order_batches",
-    "agg_orders",
-    "agg_tasks",
-    "agg_coldmail_orders",
-    "agg_operations",
-    "agg_timeline",
-    "agg_outbox",
-    "agg_expiry_checkpoints",
-)
-
-
-async def truncate(dsn: str) -> None:
-    """Empty every aggregator table (tests of this package are the only writers)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f"TRUNCATE {', '.join(AGGREGATE_TABLES)}")
-    finally:
-        await conn.close()
-
 
 async def snapshot(dsn: str) -> ReadModel:
     """Every aggregate state and timeline id the tables hold."""

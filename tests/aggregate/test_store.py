@@ -14,8 +14,9 @@ import pytest
 from regpipe.aggregate.fold import fold
 from regpipe.aggregate.store import apply_events, produce_due_checkpoints, settle_quiet_orders
 from regpipe.contract import EventType, Outcome, Source
+from tests.aggregate.databases import fresh_database
 from tests.aggregate.events import batch_event, domain_event, order_event
-from tests.aggregate.snapshot import assert_same_model, snapshot, truncate
+from tests.aggregate.snapshot import assert_same_model, snapshot
 from tests.aggregate.world import world_events
 
 pytestmark = pytest.mark.integration
@@ -24,14 +25,18 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-async def pool(pg_dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    await truncate(pg_dsn)
-    created = await asyncpg.create_pool(pg_dsn, min_size=1, max_size=4)
+async def dsn(pg_dsn: str) -> str:
+    return await fresh_database(pg_dsn)
+
+
+@pytest.fixture
+async def pool(dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
     yield created
     await created.close()
 
 
-async def test_tables_equal_the_fold_whatever_the_order_and_duplicates(pool: asyncpg.Pool, pg_dsn: str) -> None:
+async def test_tables_equal_the_fold_whatever_the_order_and_duplicates(pool: asyncpg.Pool, dsn: str) -> None:
     events = world_events(domains=60, seed=3)
     shuffled = [*events, *random.Random(1).sample(events, len(events) // 3)]
     random.Random(2).shuffle(shuffled)
@@ -40,7 +45,7 @@ async def test_tables_equal_the_fold_whatever_the_order_and_duplicates(pool: asy
         result = await apply_events(pool, shuffled[start : start + 97], now=NOW)
         applied += result.applied
     assert applied == len(events)
-    assert_same_model(await snapshot(pg_dsn), fold(events))
+    assert_same_model(await snapshot(dsn), fold(events))
     again = await apply_events(pool, events[:200], now=NOW)
     assert (again.applied, again.duplicates) == (0, 200)
 

@@ -16,13 +16,17 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from regpipe.aggregate.errors import RelayError
+from regpipe.aggregate.errors import AggregateError, RelayError, StoreUnavailableError
 from regpipe.aggregate.store.connection import Connection
 from regpipe.contract import CanonicalEvent, to_kafka_record
+from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import AGGREGATOR_OUTBOX_SENT
 
 __all__ = ["OutboxRelay", "write_outbox"]
 
+_log = get_logger(__name__)
+# Not imported from `apply` (which imports this module): what means PostgreSQL is not there.
+_PG_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 _INSERT = """
 INSERT INTO agg_outbox (event_id, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)
 ON CONFLICT (event_id) DO NOTHING
@@ -51,7 +55,16 @@ class OutboxRelay:
         self.wake = asyncio.Event()
 
     async def relay_once(self) -> int:
-        """Publish one batch of unsent rows; returns how many were sent (0: the outbox is empty)."""
+        """Publish one batch of unsent rows; returns how many were sent (0: the outbox is empty).
+
+        Raises `RelayError` (Kafka) or `StoreUnavailableError` (PostgreSQL); the rows then stay unsent.
+        """
+        try:
+            return await self._relay_batch()
+        except _PG_ERRORS as exc:
+            raise StoreUnavailableError(f"outbox relay failed: {type(exc).__name__}: {exc}") from exc
+
+    async def _relay_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT seq, key, value, headers FROM agg_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1"
@@ -82,8 +95,11 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event, *, interval_s: float = 0.5) -> None:
         """Relay until `stop`: drain the outbox, then wait for `wake` or the interval."""
         while not stop.is_set():
-            while await self.relay_once():
-                pass
+            try:
+                while await self.relay_once():
+                    pass
+            except AggregateError as exc:
+                _log.warning("outbox relay failed; retrying", error=str(exc))
             self.wake.clear()
             waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
             _, pending = await asyncio.wait(waiters, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)
