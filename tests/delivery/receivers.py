@@ -70,7 +70,7 @@ class Receivers:
         elif endpoint == "gone":
             status = 410
         elif endpoint == "throttled":
-            status = 429 if nth_for_id == 1 else 204
+            status = 429 if nth_for_id == 1 else 200
             if status == 429:
                 headers["retry-after"] = str(self.retry_after_s)
         elif endpoint == "broken":
