@@ -82,7 +82,7 @@ async def test_endpoints_of_every_kind_at_once(
         finally:
             service.stop()
 
-    first_arrival = {}
+    first_arrival: dict[str, float] = {}
     for arrival in receivers.of("healthy"):
         first_arrival.setdefault(arrival.webhook_id, arrival.at)
     latency_alone = [first_arrival[i] - t for i, t in sent_alone.items()]
