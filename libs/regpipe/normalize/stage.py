@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from aiokafka import TopicPartition
+
 from regpipe.kafka.producer import create_producer
 from regpipe.kafka.topics import Topic
 from regpipe.normalize.batch_metrics import BatchTally
@@ -110,7 +112,7 @@ class NormalizerStage:
         """Map every record, then hand all output to the producer at once (so it fills large produce requests)."""
         tally = BatchTally()
         outgoing: list[Outgoing] = []
-        offsets = {}
+        offsets: dict[TopicPartition, int] = {}
         mapped = 0
         for tp, records in batch.items():
             for record in records:

@@ -44,7 +44,7 @@ class StreamProcessor:
         self._poll_timeout_ms = poll_timeout_ms
         # Held while the strategy works on a batch; a rebalance takes it, so the two never interleave.
         self._busy = asyncio.Lock()
-        self._failure: BaseException | None = None
+        self._failure: Exception | None = None
         self._running = False
 
     def ready(self) -> str | None:
