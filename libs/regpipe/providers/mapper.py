@@ -38,6 +38,7 @@ class QuarantineReason(StrEnum):
     INVALID_DOMAIN = "invalid_domain"
     NESTING_TOO_DEEP = "nesting_too_deep"  # objects/arrays nested beyond the mapper kit's limit
     NUMBER_TOO_LARGE = "number_too_large"  # an integer with more digits than Python reads (4,300)
+    UNSAFE_FIELDS = "unsafe_fields"  # an event that carries credentials has fields not known to be safe
     PROVIDER_ERROR = "provider_error"  # e.g. an OpenSRS reply with is_success=0
     MAPPER_ERROR = "mapper_error"  # a mapper bug: an unexpected exception escaped it (set by the normalizer)
 

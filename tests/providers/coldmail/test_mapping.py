@@ -187,12 +187,11 @@ def test_mailbox_credentials_are_withheld_and_flagged() -> None:
         "password": "P4ss!",
         "appPassword": "ap pw",
         "authenticatorSecret": "JBSW",
-        "team": "sales",
     }
     mapped = _map("mailbox.created", data)
     assert isinstance(mapped.data, MailboxCreated)
     assert mapped.data.credentials_withheld is True
-    assert mapped.data.provider_fields == {"team": "sales"}
+    assert mapped.data.provider_fields == {}  # an event with credentials keeps modelled fields only
     clean = _map("mailbox.created", {"email": "x@a.com"})
     assert isinstance(clean.data, MailboxCreated)
     assert clean.data.credentials_withheld is False
@@ -205,10 +204,9 @@ def test_prewarmup_mailboxes_are_flattened_with_their_domain_and_without_credent
             {
                 "domain": "A.com",
                 "subscriptionId": "S1",
-                "region": "eu",
                 "preWarmedUpMailboxes": [
                     {"email": "p@a.com", "password": "x1", "isAdmin": True, "warmingUpFrom": "2024-01-01"},
-                    {"email": "q@a.com", "authenticatorSecret": "y2", "seat": 2},
+                    {"email": "q@a.com", "authenticatorSecret": "y2"},
                 ],
             },
             {"preWarmedUpMailboxes": [{"email": "r@b.org"}]},
@@ -223,8 +221,8 @@ def test_prewarmup_mailboxes_are_flattened_with_their_domain_and_without_credent
         ("r@b.org", "b.org", None, False),
     ]
     assert boxes[0].warming_up_from == "2024-01-01"
-    assert boxes[1].provider_fields == {"seat": 2}
-    assert mapped.data.provider_fields == {"mailboxDetails": [{"region": "eu"}, {}]}
+    assert boxes[1].provider_fields == {}
+    assert mapped.data.provider_fields == {}  # an event with credentials keeps modelled fields only
 
 
 def test_envelope_without_id_uses_the_body_fingerprint() -> None:
@@ -372,3 +370,68 @@ def test_deeply_nested_envelope_extras_are_quarantined_as_nesting_too_deep(depth
     with pytest.raises(MappingError) as raised:
         map_record(_raw(body))
     assert raised.value.reason is QuarantineReason.NESTING_TOO_DEEP
+
+
+# --- secrets by allow-list (issue 12) ------------------------------------------------------------------------
+
+_SECRET = "Vq3!mZ8#rT1@kP"
+_MAILBOX = {"mailboxId": "M1", "email": "john@company.com", "domainName": "company.com", "password": _SECRET}
+_UNSAFE_VARIANTS = [
+    {"pass": _SECRET},
+    {"credentials": {"user": "john", "pass": _SECRET}},
+    {"otpauth_url": f"otpauth://totp/company.com:john?secret={_SECRET}"},
+    {"mfaSeed": _SECRET},
+    {"recoveryCodes": [_SECRET, "second-code"]},
+    {"smtp": f"smtp://john%40company.com:{_SECRET}@smtp.company.com:587"},
+    {"profilePicture": f"https://john:{_SECRET}@cdn.example.net/john.png"},
+    {"message": f"scan otpauth://totp/john?secret={_SECRET} to finish"},
+]
+_UNSAFE_IDS = ["pass", "credentials", "otpauth_url", "mfaSeed", "recoveryCodes", "smtp-uri", "url-userinfo", "message"]
+
+
+def _unsafe(document: dict[str, Any]) -> None:
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw(document))
+    assert raised.value.reason is QuarantineReason.UNSAFE_FIELDS
+    assert _SECRET not in str(raised.value)
+
+
+@pytest.mark.parametrize("event", ["mailbox.created", "mailbox.updated"])
+@pytest.mark.parametrize("variant", _UNSAFE_VARIANTS, ids=_UNSAFE_IDS)
+def test_mailbox_events_with_fields_not_known_to_be_safe_are_quarantined(event: str, variant: dict[str, Any]) -> None:
+    _unsafe({"event": event, "eventId": "E1", "data": {**_MAILBOX, **variant}})
+
+
+@pytest.mark.parametrize("variant", _UNSAFE_VARIANTS, ids=_UNSAFE_IDS)
+def test_prewarmup_mailboxes_with_fields_not_known_to_be_safe_are_quarantined(variant: dict[str, Any]) -> None:
+    mailbox = {k: v for k, v in _MAILBOX.items() if k != "domainName"}
+    details = {"domain": "company.com", "preWarmedUpMailboxes": [{**mailbox, **variant}]}
+    _unsafe(
+        {"event": "prewarmup.order.success", "eventId": "E1", "data": {"orderId": "O1", "mailboxDetails": [details]}}
+    )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"event": "mailbox.created", "eventId": "E1", "meta": {"pass": _SECRET}, "data": _MAILBOX},
+        {
+            "event": "prewarmup.order.success",
+            "data": {"orderId": "O1", "imap": f"imaps://john:{_SECRET}@imap.company.com", "mailboxDetails": []},
+        },
+        {
+            "event": "prewarmup.order.failed",
+            "data": {"orderId": "O1", "mailboxDetails": [{"domain": "company.com", "smtpPass": _SECRET}]},
+        },
+    ],
+    ids=["envelope", "order", "mailbox-details"],
+)
+def test_unknown_fields_anywhere_in_a_credential_event_quarantine_it(document: dict[str, Any]) -> None:
+    _unsafe(document)
+
+
+def test_error_texts_never_quote_payload_values() -> None:
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw({"event": f"mailbox.{_SECRET}", "data": {}}))
+    assert raised.value.reason is QuarantineReason.UNKNOWN_EVENT_TYPE
+    assert _SECRET not in str(raised.value)

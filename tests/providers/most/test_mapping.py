@@ -126,7 +126,8 @@ def test_each_task_item_fans_out_to_its_domain_event(task_type: str, ok: bool, e
     assert fanned.data.model_dump()["task_id"] == "tsk_1"
     if not ok:
         assert fanned.data.error is not None
-        assert fanned.data.error.detail == "registry said no"
+        # An auth-info error keeps no text: registries quote the auth code in their messages.
+        assert fanned.data.error.detail == (None if task_type == "domain.get_auth_info" else "registry said no")
 
 
 def test_renew_item_carries_new_expiry_and_term() -> None:
@@ -420,3 +421,77 @@ def test_deeply_nested_extras_are_quarantined_as_nesting_too_deep(depth: int) ->
         with pytest.raises(MappingError) as raised:
             map_record(_raw(body))
         assert raised.value.reason is QuarantineReason.NESTING_TOO_DEEP
+
+
+# --- secrets by allow-list (issue 12) ------------------------------------------------------------------------
+
+_AUTH_CODE = "Q7#vLm2$Pz9@wRkd"
+
+
+def _encoded(events: list[CanonicalEvent]) -> bytes:
+    records = [to_kafka_record(event) for event in events]
+    return b"".join(r.key + r.value + b"".join(value for _, value in r.headers) for r in records)
+
+
+@pytest.mark.parametrize(
+    ("item", "task_extra", "envelope_extra"),
+    [
+        ({"data": {"code": _AUTH_CODE, "recipient": "r@a.com"}}, {}, {}),
+        ({"data": {"pw": _AUTH_CODE}}, {}, {}),
+        ({"data": {"authorizationCode": _AUTH_CODE}}, {}, {}),
+        ({"data": {"authInfoPw": _AUTH_CODE}}, {}, {}),
+        ({"data": {"fields": [{"name": "authInfo", "value": _AUTH_CODE}]}}, {}, {}),
+        ({"data": {"recipient": "r@a.com"}, "attributes": [{"name": "authInfo", "value": _AUTH_CODE}]}, {}, {}),
+        ({"data": {"recipient": "r@a.com"}, "code": _AUTH_CODE}, {}, {}),
+        ({"data": {"recipient": "r@a.com"}}, {"params": {"pw": _AUTH_CODE}}, {}),
+        ({"data": {"recipient": "r@a.com"}}, {}, {"meta": {"code": _AUTH_CODE}}),
+        ({"data": {"recipient": f"otpauth://totp/a.com?secret={_AUTH_CODE}"}}, {}, {}),
+        ({"data": {"recipient": f"https://user:{_AUTH_CODE}@example.net/"}}, {}, {}),
+    ],
+    ids=[
+        "code",
+        "pw",
+        "authorizationCode",
+        "authInfoPw",
+        "name-value-list-in-data",
+        "name-value-list-on-item",
+        "code-on-item",
+        "unknown-task-field",
+        "unknown-envelope-field",
+        "otpauth-uri",
+        "credentials-in-url",
+    ],
+)
+def test_auth_info_tasks_with_fields_not_known_to_be_safe_are_quarantined_as_unsafe(
+    item: dict[str, Any], task_extra: dict[str, Any], envelope_extra: dict[str, Any]
+) -> None:
+    document = _task("domain.get_auth_info", "COMPLETED", {"domain": "a.com", "ok": True, **item}, **envelope_extra)
+    document["data"].update(task_extra)
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw(document))
+    assert raised.value.reason is QuarantineReason.UNSAFE_FIELDS
+    assert _AUTH_CODE not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": "AUTH_CODE_EXPIRED", "message": f"auth code {_AUTH_CODE} has expired"},
+        f"registry refused to reset the auth code (was {_AUTH_CODE})",
+    ],
+    ids=["object", "text"],
+)
+def test_auth_info_error_messages_never_reach_an_event(error: Any) -> None:
+    document = _task("domain.get_auth_info", "FAILED", {"domain": "a.com", "ok": False, "error": error})
+
+    events = map_record(_raw(document))
+
+    assert _types(events) == ["task.completed", "domain.auth_info_failed"]
+    assert _AUTH_CODE.encode() not in _encoded(events)
+
+
+def test_error_texts_never_quote_payload_values() -> None:
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw(_envelope(f"task.{_AUTH_CODE}", {})))
+    assert raised.value.reason is QuarantineReason.UNKNOWN_EVENT_TYPE
+    assert _AUTH_CODE not in str(raised.value)

@@ -437,3 +437,13 @@ def test_deeply_nested_fields_in_an_email_are_nesting_too_deep(depth: int) -> No
     nest = b"[" * depth + b"]" * depth
     body = _email_body(event).replace(b'"object_data": {', b'"object_data": {"n": ' + nest + b", ")
     assert _reason(body, Transport.EMAIL) is QuarantineReason.NESTING_TOO_DEEP
+
+
+def test_error_texts_never_quote_payload_values() -> None:
+    marker = "Zq9-secret-marker"
+    unknown = _event("DOMAIN", "CREATED") | {"event": marker}
+    failed = encode_reply(is_success=False, response_code=465, response_text=f"bad auth code {marker}", attributes={})
+    for body in (_poll_body(unknown), failed):
+        with pytest.raises(MappingError) as raised:
+            map_record(RawInput(body=body, headers=_headers(Transport.POLL)))
+        assert marker not in str(raised.value)

@@ -462,3 +462,11 @@ def test_deeply_nested_fields_are_quarantined_as_nesting_too_deep(depth: int) ->
     with pytest.raises(MappingError) as raised:
         map_record(_raw(body))
     assert raised.value.reason is QuarantineReason.NESTING_TOO_DEEP
+
+
+def test_error_texts_never_quote_payload_values() -> None:
+    marker = "Zq9!secret-marker"
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw(_event(object_type=marker)))
+    assert raised.value.reason is QuarantineReason.UNKNOWN_EVENT_TYPE
+    assert marker not in str(raised.value)

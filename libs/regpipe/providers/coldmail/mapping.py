@@ -45,12 +45,21 @@ from regpipe.providers.kit import (
     payload_domain,
     quarantines_hostile_shapes,
     schema_violation,
+    screen_kept_strings,
+    withhold_known_secrets,
 )
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 
 __all__ = ["MAPPER_VERSION", "map_record"]
 
 MAPPER_VERSION: Final = "coldmail/1.0.0"
+
+#: Event types whose payloads carry mailbox credentials: read by allow-list (`regpipe.providers.kit`).
+_CREDENTIAL_EVENTS: Final = frozenset(
+    {_Kind.MAILBOX_CREATED, _Kind.MAILBOX_UPDATED, _Kind.PREWARMUP_ORDER_SUCCESS, _Kind.PREWARMUP_ORDER_FAILED}
+)
+#: The credentials Cold Mail documents in those payloads; they are withheld, never published.
+_MAILBOX_SECRETS: Final = frozenset({"password", "appPassword", "authenticatorSecret"})
 
 
 @quarantines_hostile_shapes
@@ -60,9 +69,10 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
     try:
         kind = _Kind(envelope.event)
     except ValueError:
-        raise MappingError(
-            QuarantineReason.UNKNOWN_EVENT_TYPE, f"unknown Cold Mail event type {envelope.event!r}"
-        ) from None
+        raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, "not a Cold Mail event type") from None
+    carries_credentials = kind in _CREDENTIAL_EVENTS
+    if carries_credentials:
+        withhold_known_secrets(envelope.extras, where="envelope")
     envelope_extras, _ = withhold_secrets(envelope.extras)
     factory = EventFactory(
         raw=raw,
@@ -72,9 +82,12 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
         extra_fields={"envelope": envelope_extras} if envelope_extras else {},
     )
     try:
-        return [_HANDLERS[kind](factory, envelope.data, kind)]
+        event = _HANDLERS[kind](factory, envelope.data, kind)
     except ValidationError as exc:
         raise schema_violation(exc) from exc
+    if carries_credentials:
+        screen_kept_strings(event.data, where=event.type.value)
+    return [event]
 
 
 def _domain(value: str | None, *, email: str | None = None) -> str | None:
@@ -192,7 +205,7 @@ def _mailbox_order(factory: EventFactory, data: dict[str, JsonValue], kind: _Kin
 def _mailbox(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
     mailbox = parse_payload(payloads.Mailbox, data, "data")
     domain = _required_domain(mailbox.domain_name, email=mailbox.email)
-    kept, withheld = _kept(mailbox.extras)
+    withheld = withhold_known_secrets(mailbox.extras, _MAILBOX_SECRETS, where="data")
     created = kind is _Kind.MAILBOX_CREATED
     model = MailboxCreated if created else MailboxUpdated
     event_data = model(
@@ -212,7 +225,6 @@ def _mailbox(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> 
         credentials_withheld=withheld,
         message=mailbox.message,
         error=_error(mailbox.error),
-        provider_fields=kept,
     )
     time = (
         parse_time(mailbox.creation_time, field="creation_time")
@@ -266,15 +278,15 @@ def _subscription(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind
 
 def _prewarmup(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> CanonicalEvent:
     order = parse_payload(payloads.PrewarmupOrder, data, "data")
-    kept, _ = _kept(order.extras)
+    # Pre-warmed mailboxes come with their credentials: every level is read by allow-list, nothing unmodelled kept.
+    withhold_known_secrets(order.extras, where="data")
     mailboxes: list[PrewarmedMailbox] = []
-    detail_extras: list[JsonValue] = []
-    for details in order.mailbox_details:
-        extras, _ = _kept(details.extras)
-        detail_extras.append(extras)
+    for index, details in enumerate(order.mailbox_details):
+        where = f"data.mailboxDetails[{index}]"
+        withhold_known_secrets(details.extras, where=where)
         detail_domain = _domain(details.domain)
         for mailbox in details.mailboxes:
-            mailbox_extras, withheld = _kept(mailbox.extras)
+            withheld = withhold_known_secrets(mailbox.extras, _MAILBOX_SECRETS, where=f"{where}.preWarmedUpMailboxes")
             mailboxes.append(
                 PrewarmedMailbox(
                     domain=detail_domain or _domain(None, email=mailbox.email),
@@ -288,11 +300,8 @@ def _prewarmup(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -
                     warming_up_from=mailbox.warming_up_from,
                     expires_at=parse_time(mailbox.expiry_date, field="expiry_date"),
                     credentials_withheld=withheld,
-                    provider_fields=mailbox_extras,
                 )
             )
-    if any(detail_extras):
-        kept = {**kept, "mailboxDetails": detail_extras}
     succeeded = kind is _Kind.PREWARMUP_ORDER_SUCCESS
     model = PrewarmupOrderSucceeded if succeeded else PrewarmupOrderFailed
     event_data = model(
@@ -302,7 +311,6 @@ def _prewarmup(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -
         mailboxes=mailboxes,
         message=order.message,
         error=_error(order.error),
-        provider_fields=kept,
     )
     event_type = EventType.PREWARMUP_ORDER_SUCCEEDED if succeeded else EventType.PREWARMUP_ORDER_FAILED
     outcome = Outcome.SUCCESS if succeeded else Outcome.FAILURE

@@ -4,7 +4,8 @@ A mapper reads its body (`decode_json`, `decode_json_object`), validates payload
 times (`parse_time`) and domain names (`payload_domain`), reads flat objects field by field (`FieldReader`), and
 builds its canonical events with one `EventFactory` per provider event. `quarantines_hostile_shapes` wraps a
 mapper so that nesting too deep for any parser and integers too long to read become quarantine reasons, not
-escaping exceptions. Error texts name fields, never their values: payloads hold secrets.
+escaping exceptions. Events that carry credentials are read by allow-list (`withhold_known_secrets`,
+`screen_kept_strings`). Error texts name fields, never their values: payloads hold secrets.
 """
 
 from regpipe.providers.kit.document_limits import (
@@ -17,6 +18,10 @@ from regpipe.providers.kit.domains import domain_of_address, domain_or_none, pay
 from regpipe.providers.kit.event_factory import EventFactory, build_event
 from regpipe.providers.kit.field_reader import FieldReader, as_text
 from regpipe.providers.kit.json_document import decode_json, decode_json_object
+from regpipe.providers.kit.secret_bearing import (
+    screen_kept_strings,
+    withhold_known_secrets,
+)
 from regpipe.providers.kit.times import parse_time, time_value, to_utc
 from regpipe.providers.kit.validation import describe_validation_error, parse_payload, schema_violation
 
@@ -38,6 +43,8 @@ __all__ = [
     "payload_domain",
     "quarantines_hostile_shapes",
     "schema_violation",
+    "screen_kept_strings",
     "time_value",
     "to_utc",
+    "withhold_known_secrets",
 ]

@@ -48,6 +48,8 @@ from regpipe.providers.kit import (
     payload_domain,
     quarantines_hostile_shapes,
     schema_violation,
+    screen_kept_strings,
+    withhold_known_secrets,
 )
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
 from regpipe.providers.most import payloads
@@ -60,6 +62,8 @@ _TASK_OUTCOMES: Final = {"COMPLETED": Outcome.SUCCESS, "PARTIAL": Outcome.FAILUR
 _ORDER_OUTCOMES: Final = {"COMPLETED": Outcome.SUCCESS, "FAILED": Outcome.FAILURE}
 # Orders in these states have cleared stage 1 (registration) when `orders.registered` fires.
 _REGISTERED_STATES: Final = frozenset({"REGISTERED", "SETTING_NS", "COMPLETED"})
+#: The documented secret of a `domain.get_auth_info` result (camelCase as Most writes it, snake_case accepted).
+_AUTH_INFO_FIELDS: Final = frozenset({"authInfo", "auth_info"})
 
 
 @quarantines_hostile_shapes
@@ -70,7 +74,9 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
     try:
         kind = payloads.MostEventType(envelope.type)
     except ValueError:
-        raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, f"unknown Most event type {envelope.type!r}") from None
+        raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, "not a Most event type") from None
+    if kind is payloads.MostEventType.TASK_COMPLETED and envelope.data.get("type") == payloads.TaskType.GET_AUTH_INFO:
+        withhold_known_secrets(envelope.extras, where="envelope")  # it carries EPP auth codes: allow-list only
     envelope_extras, _ = withhold_secrets(envelope.extras)
     factory = EventFactory(
         raw=raw,
@@ -112,18 +118,26 @@ def _task(factory: EventFactory, payload: dict[str, JsonValue]) -> list[Canonica
     time = parse_time(task.completed_at, field="completed_at") or factory.time
     items: list[TaskItem] = []
     fanned: list[CanonicalEvent] = []
+    secret_bearing = task.type == payloads.TaskType.GET_AUTH_INFO
+    task_fields = _kept(task.extras)
+    if secret_bearing:
+        withhold_known_secrets(task.extras, where="data")
+        task_fields = {}
     for index, item in enumerate(task.result):
         domain = payload_domain(item.domain)
-        item_data, data_secret = withhold_secrets(item.data or {})
-        item_extras, extra_secret = withhold_secrets(item.extras)
-        error = _error(item.error)
+        if secret_bearing:
+            item_data, item_extras, withheld, error = _auth_info_item(item, index)
+        else:
+            item_data, data_secret = withhold_secrets(item.data or {})
+            item_extras, extra_secret = withhold_secrets(item.extras)
+            withheld, error = data_secret or extra_secret, _error(item.error)
         items.append(
             TaskItem(
                 domain=domain,
                 ok=item.ok,
                 data=item_data,
                 error=error,
-                secret_withheld=data_secret or extra_secret,
+                secret_withheld=withheld,
                 provider_fields=item_extras,
             )
         )
@@ -139,11 +153,31 @@ def _task(factory: EventFactory, payload: dict[str, JsonValue]) -> list[Canonica
         items=items,
         succeeded_count=sum(1 for item in items if item.ok),
         failed_count=sum(1 for item in items if not item.ok),
-        provider_fields=_kept(task.extras),
+        provider_fields=task_fields,
     )
     outcome = _TASK_OUTCOMES.get(status, Outcome.NOTIFICATION)
     summary = factory.event(EventType.TASK_COMPLETED, outcome, data, fallback_key=task.task_id, time=time)
+    if secret_bearing:
+        for event in (summary, *fanned):
+            screen_kept_strings(event.data, where=event.type.value)
     return [summary, *fanned]
+
+
+def _auth_info_item(
+    item: payloads.TaskResultItem, index: int
+) -> tuple[dict[str, JsonValue], dict[str, JsonValue], bool, ProviderError | None]:
+    """(data, provider fields, secret withheld, error) of a `domain.get_auth_info` item, read by allow-list.
+
+    The error keeps its code only: registries quote the auth code in their messages.
+    """
+    where = f"data.result[{index}]"
+    item_secret = withhold_known_secrets(item.extras, where=where)
+    data = item.data or {}
+    result = parse_payload(payloads.AuthInfoResult, data, f"{where}.data")
+    data_secret = withhold_known_secrets(result.extras, _AUTH_INFO_FIELDS, where=f"{where}.data")
+    kept = {key: value for key, value in data.items() if key not in result.extras}
+    error = _error(item.error)
+    return kept, {}, item_secret or data_secret, None if error is None else ProviderError(code=error.code)
 
 
 def _task_item_events(
@@ -179,7 +213,7 @@ def _task_item_events(
         data = model(**common, nameservers=nameservers, provider_fields=kept)
         event_type = EventType.DOMAIN_NAMESERVERS_UPDATED if ok else EventType.DOMAIN_NAMESERVERS_UPDATE_FAILED
     elif task.type == payloads.TaskType.GET_AUTH_INFO:
-        # item_data has had `authInfo` removed already; only the recipient is published.
+        # item_data holds the recipient only (`_auth_info_item`); the auth code never leaves this module.
         result = parse_payload(payloads.AuthInfoResult, item_data, f"data.result[{index}].data")
         kept = _kept(result.extras, item_extras)
         if ok:

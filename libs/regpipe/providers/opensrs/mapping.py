@@ -78,9 +78,7 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
     except EnvelopeError as exc:
         raise MappingError(QuarantineReason.INVALID_XML, str(exc)) from exc
     if not reply.is_success:
-        raise MappingError(
-            QuarantineReason.PROVIDER_ERROR, f"poll reply {reply.response_code}: {reply.response_text or ''}"
-        )
+        raise MappingError(QuarantineReason.PROVIDER_ERROR, f"poll reply with response code {reply.response_code}")
     try:
         items = reply_event_items(reply)
     except EnvelopeError as exc:
@@ -97,7 +95,7 @@ def map_event_object(obj: Mapping[str, object], raw: RawInput) -> CanonicalEvent
         raise schema_violation(exc, "event object") from exc
     handler = _HANDLERS.get((event.object, event.event)) or _ANY_OBJECT.get(event.event)
     if handler is None:
-        raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, f"unknown OpenSRS event {event.provider_type}")
+        raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, "not a known OpenSRS OBJECT/EVENT pair")
     fields = FieldReader(event.object_data)
     try:
         mapped = handler(fields)

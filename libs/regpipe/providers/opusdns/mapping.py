@@ -248,9 +248,7 @@ def _map_event(raw: RawInput, event: Event) -> CanonicalEvent:
             **fields.common(**fields.unused_details()),
         )
     else:
-        raise MappingError(
-            QuarantineReason.UNKNOWN_EVENT_TYPE, f"{event.event_id}: unknown object_type {event.object_type!r}"
-        )
+        raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, f"{event.event_id}: not a documented object_type")
     factory = EventFactory(
         raw=raw,
         mapper_version=MAPPER_VERSION,
