@@ -36,6 +36,7 @@ class DemoSecrets:
     opensrs: str
     opusdns: str
     seal_ring: str
+    delivery_admin: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +79,13 @@ def build_catalog(
     seal = {"RAW_SEAL_KEYS": secrets.seal_ring, "RAW_SEAL_ACTIVE_KEY": "demo1"}
     services: list[DemoService] = []
 
-    def add(name: str, module: str, env: dict[str, str], *, port: int | None = None) -> DemoService:
+    def add(
+        name: str, module: str, env: dict[str, str], *, port: int | None = None, extra: dict[str, str] | None = None
+    ) -> DemoService:
         health = port or free_port()
         own = _own(name, {**common, "HEALTH_PORT": str(health), **env}, environment)
         base = f"http://127.0.0.1:{health}"
-        service = DemoService(name, f"regpipe.services.{module}", own, f"{base}/readyz", f"{base}/metrics")
+        service = DemoService(name, f"regpipe.services.{module}", own, f"{base}/readyz", f"{base}/metrics", extra or {})
         services.append(service)
         return service
 
@@ -103,6 +106,12 @@ def build_catalog(
     services.append(receiver)
     add("normalizer", "normalizer", dict(seal))
     add("deduplicator", "deduplicator", {})
+    delivery_port = free_port()
+    # The run command's subscriber listens on 127.0.0.1, which the SSRF guard refuses unless allowed.
+    add("delivery", "delivery", {
+        "POSTGRES_DSN": dsn, "DELIVERY_ADMIN_TOKEN": secrets.delivery_admin,
+        "DELIVERY_ALLOWED_NETWORKS": "127.0.0.0/8", "DELIVERY_RETRY_SCHEDULE_S": "0,2,5,10,30,60,300",
+    }, port=delivery_port, extra={"admin API": f"http://127.0.0.1:{delivery_port}/docs"})  # fmt: skip
     add("opensrs-poller", "opensrs_poller", {
         "OPENSRS_URL": world.opensrs, "OPENSRS_USERNAME": "reseller", "OPENSRS_API_KEY": secrets.opensrs,
         "OPENSRS_POLL_LIMIT": "10", "OPENSRS_POLL_INTERVAL_S": "2", "POSTGRES_DSN": dsn, **seal,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import secrets
 import signal
@@ -24,6 +25,7 @@ from regpipe.demo.catalog import DemoSecrets, DemoService, WorldUrls, build_cata
 from regpipe.demo.live import LiveView
 from regpipe.demo.printer import FlowCounts, watch_topics
 from regpipe.demo.processes import ServiceProcess
+from regpipe.demo.subscriber import DemoSubscriber, serve_demo_subscriber, subscribe_to_everything
 from regpipe.kafka.admin import ensure_topics
 from regpipe.monitor import MonitorTarget
 from regpipe.simulators.opensrs.mail import MailboxTarget
@@ -61,6 +63,7 @@ def _secrets() -> DemoSecrets:
         opensrs=secrets.token_hex(16),
         opusdns="opk_" + secrets.token_hex(16),
         seal_ring="demo1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        delivery_admin=secrets.token_urlsafe(24),
     )
 
 
@@ -93,6 +96,8 @@ async def run_demo(options: DemoOptions) -> int:
     counts = FlowCounts()
     world_task: asyncio.Task[WorldEndpoints] | None = None
     world_stop = asyncio.Event()
+    subscriber_scope = contextlib.AsyncExitStack()
+    subscriber: DemoSubscriber | None = None
     try:
         bootstrap = endpoints.kafka_bootstrap_servers or ""
         report = await ensure_topics(bootstrap)
@@ -137,6 +142,16 @@ async def run_demo(options: DemoOptions) -> int:
             service.start()
         await asyncio.gather(*(_wait_ready(entry) for entry in chosen))
         _announce(chosen)
+        delivery = next((entry for entry in chosen if entry.name == "delivery"), None)
+        if delivery is not None:
+            subscriber = await subscriber_scope.enter_async_context(serve_demo_subscriber())
+            await subscribe_to_everything(
+                delivery.health_url.removesuffix("/readyz"), demo_secrets.delivery_admin, subscriber
+            )
+            token_file = options.state_dir / "delivery-admin-token"
+            token_file.write_text(demo_secrets.delivery_admin)
+            token_file.chmod(0o600)
+            _say(f"delivery: subscriber {subscriber.url} receives every event (admin API token in {token_file})")
         await _show(options, bootstrap, chosen, counts, stop)
     finally:
         stop.set()
@@ -147,12 +162,19 @@ async def run_demo(options: DemoOptions) -> int:
             except (TimeoutError, asyncio.CancelledError):
                 world_task.cancel()
         _say("stopping the services and the stack")
+        await subscriber_scope.aclose()
         for service in reversed(services):
             code = service.stop()
             if code not in (0, None, -signal.SIGTERM):
                 print(f"   {service.name} exited with {code}; log: {service.log_path}", flush=True)
         await asyncio.to_thread(stack.stop)
     print(counts.summary(), flush=True)
+    if subscriber is not None:
+        print(
+            f"subscriber: {subscriber.received} requests, {len(subscriber.ids)} distinct events accepted "
+            f"(every tenth answered 503 to show retries), {subscriber.refused} refused signatures",
+            flush=True,
+        )
     missing = [s for s in _SOURCES if not any(route.startswith(f"{s}/") for route in counts.per_route)]
     if options.require_all_sources and (missing or counts.doubled):
         print(f"missing sources: {missing}; doubled ids: {counts.doubled}", flush=True)
