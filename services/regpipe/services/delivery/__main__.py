@@ -7,6 +7,7 @@ the admin API, directly on PostgreSQL (POSTGRES_DSN); they print JSON. A new or 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -81,6 +82,8 @@ def run_service() -> None:
     """Run the service (intake, dispatcher, admin API) until SIGTERM/SIGINT."""
     settings = DeliverySettings()
     configure_logging(SERVICE, settings.log_level)
+    # httpx logs every request with its full URL at INFO; a subscriber's URL may carry its own token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(run(settings))
 
 
