@@ -23,6 +23,9 @@ typecheck: bootstrap
 test: lockcheck lint typecheck
 	$(BIN)/python -m regpipe.contract.schemas check
 	$(BIN)/python -m regpipe.kafka.asyncapi check
+	$(BIN)/python -m regpipe.kafka.access check
+	$(BIN)/kubernetes-validate --quiet --strict -k 1.33.0 deploy/k8s/*.yaml
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/pytest -q
 
 # The suite must not depend on timing: the whole test command, three times in a row, with a CPU hog on both cores
