@@ -32,7 +32,7 @@ from regpipe.simulators.opensrs.mail import (
 )
 from regpipe.stack.dovecot import DovecotServer
 from tests.imap.mailboxes import imap_config, new_mailbox, stored
-from tests.imap.raw_topic import RawTopic
+from tests.kafka_io import RawTail
 
 pytestmark = pytest.mark.integration
 
@@ -85,7 +85,7 @@ async def test_every_template_lands_byte_identical_then_is_moved(
     as_stored = {message.data for message in await stored(mailbox)}
     assert as_stored == set(mails)  # the injector's bytes are what the server stores
 
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         published, ignored = await _scan_once(imap_config(imap_server, mailbox), _ingestor(publisher, mailbox))
         records = await raw.wait_for(len(mails))
         await asyncio.sleep(0.3)
@@ -118,7 +118,7 @@ async def test_noise_is_left_alone_unread_and_counted_once(
     ingestor = _ingestor(publisher, mailbox)
     config = imap_config(imap_server, mailbox)
 
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         assert await _scan_once(config, ingestor) == (1, 4)
         assert await _scan_once(config, ingestor) == (0, 0)  # remembered: not looked at again, not recounted
         await raw.wait_for(1)
@@ -142,7 +142,7 @@ async def test_noise_goes_to_the_ignored_folder_when_configured(
     await deliver(mailbox, noise)
     ingestor = _ingestor(publisher, mailbox, ignored_folder="Not events")
 
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         assert await _scan_once(imap_config(imap_server, mailbox), ingestor) == (0, 3)
         await asyncio.sleep(0.5)
         assert await raw.poll() == []
@@ -163,7 +163,7 @@ async def test_unextractable_notifications_and_duplicates_are_all_published(
     again = notification_mail(events[1], Template.ATTACHMENT)
     await deliver(mailbox, [broken, twice, again])
 
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         assert await _scan_once(imap_config(imap_server, mailbox), _ingestor(publisher, mailbox)) == (3, 0)
         records = await raw.wait_for(3)
 
@@ -184,7 +184,7 @@ async def test_flag_mode_leaves_messages_in_place_with_the_keyword(
     ingestor = _ingestor(publisher, mailbox, mark=MarkMode.FLAG)
     config = imap_config(imap_server, mailbox)
 
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         assert await _scan_once(config, ingestor) == (3, 0)
         assert await _scan_once(config, _ingestor(publisher, mailbox, mark=MarkMode.FLAG)) == (0, 0)
         await raw.wait_for(3)
@@ -205,7 +205,7 @@ async def test_without_move_the_parser_copies_then_expunges_only_its_own(
     await deliver(mailbox, [noise, *mails])
     config = imap_config(imap_server, mailbox, ignore=frozenset({"MOVE"}))
 
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         assert await _scan_once(config, _ingestor(publisher, mailbox)) == (3, 1)
         await raw.wait_for(3)
 
@@ -231,7 +231,7 @@ async def test_nothing_is_moved_when_kafka_does_not_acknowledge(
     assert [message.data for message in await stored(mailbox)] == mails
     assert await stored(mailbox, "Processed") == []
 
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         assert await _scan_once(imap_config(imap_server, mailbox), _ingestor(publisher, mailbox)) == (4, 0)
         assert {record.value for record in await raw.wait_for(4)} == set(mails)
     assert await stored(mailbox) == []
@@ -274,7 +274,7 @@ async def test_tls_mailbox_with_every_kind_of_mail(
     await deliver(tls_target, [mail.message for mail in mails])
     expected = [mail for mail in mails if mail.kind is not MailKind.NOISE]
 
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         config = imap_config(imap_server, mailbox, security=Security.IMAPS)
         published, ignored = await _scan_once(config, _ingestor(publisher, mailbox, ignored_folder="Ignored"))
         records = await raw.wait_for(len(expected))
@@ -301,7 +301,7 @@ async def _pickup_latency(
     connection = await ImapConnection.open(imap_config(imap_server, mailbox, ignore=ignore))
     try:
         await ingestor.prepare(connection)
-        async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+        async with RawTail(kafka_bootstrap, mailbox.username) as raw:
             running = asyncio.create_task(ingestor.run(connection, stop))
             await deliver(mailbox, [first])
             await raw.wait_for(1, timeout_s=10)

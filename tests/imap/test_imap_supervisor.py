@@ -26,7 +26,7 @@ from regpipe.simulators.opensrs.events import generate_events
 from regpipe.simulators.opensrs.mail import MailboxTarget, deliver, notification_mail
 from regpipe.stack.dovecot import DovecotServer
 from tests.imap.mailboxes import imap_config, new_mailbox, stored
-from tests.imap.raw_topic import RawTopic
+from tests.kafka_io import RawTail
 
 pytestmark = pytest.mark.integration
 
@@ -108,7 +108,7 @@ async def test_two_replicas_only_one_reads_and_the_other_takes_over(
     await _until(lambda: first.supervisor.state is ReaderState.READING)
     second.start()
     try:
-        async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+        async with RawTail(kafka_bootstrap, mailbox.username) as raw:
             batch = _mails(21, 10)
             await deliver(mailbox, batch)
             await raw.wait_for(10)
@@ -148,7 +148,7 @@ async def test_a_leader_that_loses_its_lease_stops_reading_at_once(
         assert lost == 1
         # With nobody else waiting it becomes leader again and reads on, over a new connection.
         await _until(lambda: leader.supervisor.state is ReaderState.READING and leader.connections == 2)
-        async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+        async with RawTail(kafka_bootstrap, mailbox.username) as raw:
             await deliver(mailbox, _mails(23, 2))
             await raw.wait_for(2)
         assert leader.connections == 2
@@ -171,7 +171,7 @@ async def test_a_dropped_connection_is_reopened(
             capture_output=True,
         )
         await _until(lambda: replica.connections == 2)
-        async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+        async with RawTail(kafka_bootstrap, mailbox.username) as raw:
             await deliver(mailbox, _mails(24, 3))
             await raw.wait_for(3)
     finally:
@@ -184,7 +184,7 @@ async def test_a_wrong_password_ends_the_run_with_nothing_published(
     mailbox = new_mailbox(imap_server)
     await deliver(mailbox, _mails(25, 2))
     replica = _Replica(imap_config(imap_server, mailbox, password="wrong"), publisher, pg_dsn, "wrong")
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         with pytest.raises(ImapAuthError, match="login refused"):
             await asyncio.wait_for(replica.supervisor.run(replica.stop), timeout=15)
         await asyncio.sleep(0.3)

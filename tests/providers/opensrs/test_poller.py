@@ -20,7 +20,8 @@ from regpipe.leadership.lease import AdvisoryLease, lease_key
 from regpipe.providers.opensrs.client import OpenSRSClient
 from regpipe.providers.opensrs.poller import POLL_EVENT_TYPE, OpenSRSPoller, PollerConfig, PollerState, lease_name
 from regpipe.simulators.opensrs.api import Fault, FaultRates, OpenSRSSimulator, serve_simulator
-from tests.providers.opensrs.raw_records import RawPollRecords
+from tests.kafka_io import RawTail
+from tests.raw_event_ids import reply_event_ids
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +85,7 @@ async def running_poller(
             await asyncio.wait_for(task, timeout=15)
 
 
-def _assert_acked_only_after_publishing(raw: RawPollRecords, simulator: OpenSRSSimulator, username: str) -> None:
+def _assert_acked_only_after_publishing(raw: RawTail, simulator: OpenSRSSimulator, username: str) -> None:
     for ack in simulator.acked(username):
         record = raw.first_record_of(ack.event_id)  # raises if the event was never published
         assert record.offset >= 0
@@ -99,7 +100,7 @@ async def test_every_event_lands_on_the_raw_topic_once_published_then_acked(
     events = simulator.generate(username, 23)
     queued = len(simulator.queued(username))
     async with (
-        RawPollRecords(kafka_bootstrap, username) as raw,
+        RawTail(kafka_bootstrap, username, reply_event_ids) as raw,
         serve_simulator(simulator) as url,
         running_poller(url, username, RawPublisher(producer), pg_dsn) as run,
     ):
@@ -118,7 +119,7 @@ async def test_every_event_lands_on_the_raw_topic_once_published_then_acked(
         expected_key = f"opensrs:{record.event_ids[0]}" if len(record.event_ids) == 1 else "opensrs:sha256:"
         assert record.key.startswith(expected_key)
     # The poll reply is published exactly as OpenSRS sent it: the simulator's own bytes, transaction id and all.
-    assert all(record.body.startswith(b'<?xml version="1.0" encoding="UTF-8"') for record in raw.records)
+    assert all(record.value.startswith(b'<?xml version="1.0" encoding="UTF-8"') for record in raw.records)
 
 
 async def test_transient_faults_are_retried_and_nothing_is_lost(
@@ -134,7 +135,7 @@ async def test_transient_faults_are_retried_and_nothing_is_lost(
         simulator.fail_next(fault, action="ACK")
     transport_errors = _errors("transport")
     async with (
-        RawPollRecords(kafka_bootstrap, username) as raw,
+        RawTail(kafka_bootstrap, username, reply_event_ids) as raw,
         serve_simulator(simulator) as url,
         running_poller(url, username, RawPublisher(producer), pg_dsn),
     ):
@@ -154,7 +155,7 @@ async def test_bad_signature_is_not_retried_fast_and_nothing_is_published(
     simulator.generate(username, 3)
     auth_errors = _errors("auth")
     async with (
-        RawPollRecords(kafka_bootstrap, username) as raw,
+        RawTail(kafka_bootstrap, username, reply_event_ids) as raw,
         serve_simulator(simulator) as url,
         running_poller(url, username, RawPublisher(producer), pg_dsn, key="not-the-key") as run,
     ):
@@ -188,7 +189,7 @@ async def test_only_the_lease_holder_polls_and_a_standby_takes_over(
     simulator = OpenSRSSimulator({username: KEY}, seed=3)
     publisher = RawPublisher(producer)
     async with (
-        RawPollRecords(kafka_bootstrap, username) as raw,
+        RawTail(kafka_bootstrap, username, reply_event_ids) as raw,
         serve_simulator(simulator) as url,
         running_poller(url, username, publisher, pg_dsn) as first,
     ):

@@ -23,7 +23,8 @@ from regpipe.leadership.lease import AdvisoryLease, lease_key
 from regpipe.providers.opusdns.client import OpusDnsClient, RetryPolicy, make_auth
 from regpipe.providers.opusdns.poller import PAGE_EVENT_TYPE, OpusDnsPoller, PollerConfig, Publisher, lease_name
 from regpipe.simulators.opusdns import ALL_PERMISSIONS, Endpoint, Fault, OpusDnsSimulator, serve_simulator
-from tests.providers.opusdns.raw_pages import RawPages
+from tests.kafka_io import RawTail
+from tests.raw_event_ids import page_event_ids
 
 _KEY = "opk_poller_test"
 _FAST_RETRY = RetryPolicy(attempts=3, timeout_s=10, wait_initial_s=0.05, wait_max_s=0.2, wait_jitter_s=0.05)
@@ -94,7 +95,7 @@ async def test_every_event_lands_on_raw_and_is_acknowledged_across_pages_while_n
     account = _account()
     sim = OpusDnsSimulator(api_keys={_KEY: ALL_PERMISSIONS}, seed=1)
     offered = {event["event_id"] for event in sim.generate(95, legacy_share=0.1)}
-    async with RawPages(kafka_bootstrap, account) as raw:
+    async with RawTail(kafka_bootstrap, account, page_event_ids) as raw:
         async with _polling(sim, RawPublisher(producer), pg_dsn, _config(account)):
             for _ in range(10):  # more keep arriving while the poller acknowledges page after page
                 offered |= {event["event_id"] for event in sim.generate(3)}
@@ -107,9 +108,9 @@ async def test_every_event_lands_on_raw_and_is_acknowledged_across_pages_while_n
     assert sim.pending() == []
     assert _pages_read(sim) == {"1"}  # never walked page 2, 3, ...
     for event_id, acked_at in acked.items():
-        assert raw.first_published_s(event_id) <= acked_at  # published before acknowledged
+        assert raw.first_record_of(event_id).timestamp_s <= acked_at  # published before acknowledged
     for record in raw.records:
-        page = orjson.loads(record.body)
+        page = orjson.loads(record.value)
         assert set(page) == {"results", "pagination"}  # the whole page, as received
         assert (record.headers.source, record.headers.transport) == (Source.OPUSDNS, Transport.POLL)
         assert record.headers.content_type == "application/json"
@@ -165,7 +166,7 @@ async def test_wrong_key_is_not_retried_and_publishes_nothing(
     account = _account()
     sim = OpusDnsSimulator(api_keys={_KEY: ALL_PERMISSIONS}, seed=4)
     sim.generate(3)
-    async with RawPages(kafka_bootstrap, account) as raw:
+    async with RawTail(kafka_bootstrap, account, page_event_ids) as raw:
         async with _polling(sim, RawPublisher(producer), pg_dsn, _config(account), key="opk_wrong") as poller:
             await _until(lambda: poller.not_ready_reason() is not None)
             await asyncio.sleep(1.0)  # a retrying poller would have tried again by now

@@ -16,7 +16,7 @@ from regpipe.simulators.opensrs.mail import MailboxTarget, MailKind, deliver, ma
 from regpipe.stack.dovecot import DovecotServer
 from regpipe.stack.ports import free_port
 from tests.imap.mailboxes import new_mailbox, stored
-from tests.imap.raw_topic import RawTopic
+from tests.kafka_io import RawTail
 from tests.service_process import ServiceUnderTest
 
 pytestmark = pytest.mark.integration
@@ -73,7 +73,7 @@ async def test_sigkill_mid_stream_loses_nothing_over_imaps(
     )
     service = ServiceUnderTest("imap_parser", env, tmp_path)
     kills: list[tuple[int, int]] = []  # (records on Kafka, messages processed) at each kill
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         service.start()
         try:
             await _wait_log(service, "imap mailbox reading")
@@ -125,7 +125,7 @@ async def test_two_replicas_one_reader_and_failover(
         await _wait_log(first, "imap mailbox reading")
         second.start()
         await _wait_ready(ports[1])
-        async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+        async with RawTail(kafka_bootstrap, mailbox.username) as raw:
             batch = mailbox_batch(random.Random(32), 30)
             await deliver(mailbox, [mail.message for mail in batch])
             await raw.wait_for(len(batch))
@@ -157,7 +157,7 @@ async def test_a_wrong_password_exits_with_a_clear_error_and_publishes_nothing(
     service = ServiceUnderTest(
         "imap_parser", _env(imap_server, mailbox, kafka_bootstrap, pg_dsn, IMAP_PASSWORD="not-it"), tmp_path
     )
-    async with RawTopic(kafka_bootstrap, mailbox.username) as raw:
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
         service.start()
         try:
             deadline = time.monotonic() + 30

@@ -24,8 +24,8 @@ from regpipe.stack.ports import free_port
 from regpipe.webhooks.auth import AuthScheme
 from regpipe.webhooks.standard_webhooks import signature_headers
 from tests.conditions import eventually
+from tests.kafka_io import end_offsets, read_since
 
-from .raw_topic import end_offsets, read_since
 from .running import serve
 
 pytestmark = pytest.mark.integration

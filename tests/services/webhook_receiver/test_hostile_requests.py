@@ -19,8 +19,8 @@ import pytest
 from regpipe.kafka import ensure_topics
 from regpipe.services.webhook_receiver.settings import WebhookReceiverSettings
 from regpipe.stack.ports import free_port
+from tests.kafka_io import end_offsets, read_since
 
-from .raw_topic import end_offsets, read_since
 from .running import serve
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,8 @@ from regpipe.simulators import most
 from regpipe.simulators.kit.webhook_sender import DeliveryOutcome, OutgoingWebhook, SenderAuth
 from regpipe.stack.ports import free_port
 from regpipe.webhooks.auth import AuthScheme
+from tests.kafka_io import Records, end_offsets, header, read_since
 
-from .raw_topic import Records, end_offsets, header, read_since
 from .running import ReceiverProcess
 
 pytestmark = pytest.mark.integration

@@ -28,8 +28,8 @@ from regpipe.stack.ports import free_port
 from regpipe.webhooks.answers import AcceptedAnswer
 from regpipe.webhooks.auth import AuthScheme
 from regpipe.webhooks.standard_webhooks import signature_headers
+from tests.kafka_io import Records, end_offsets, header, read_since
 
-from .raw_topic import Records, end_offsets, header, read_since
 from .running import serve
 
 pytestmark = pytest.mark.integration

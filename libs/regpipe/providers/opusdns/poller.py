@@ -28,10 +28,11 @@ from regpipe.observability.metrics import (
     INGEST_PUBLISHED,
     POLL_ACKED,
     POLL_BACKLOG,
+    POLL_ERRORS,
     POLL_LAST_SUCCESS,
 )
 from regpipe.providers.opusdns.client import OpusDnsClient
-from regpipe.providers.opusdns.errors import OpusDnsError
+from regpipe.providers.opusdns.errors import OpusDnsAuthError, OpusDnsError
 
 __all__ = ["PAGE_EVENT_TYPE", "OpusDnsPoller", "PollerConfig", "Publisher", "lease_name"]
 
@@ -118,6 +119,7 @@ class OpusDnsPoller:
             check_interval_s=self._config.lease_check_interval_s,
             shutdown_grace_s=self._config.shutdown_grace_s,
             on_state=self._enter,
+            on_lost=lambda _: POLL_ERRORS.labels(Source.OPUSDNS.value, "lease_lost").inc(),
         )
 
     def _enter(self, state: LeaderState) -> None:
@@ -159,6 +161,7 @@ class OpusDnsPoller:
         config = self._config
         self._failures += 1
         error = f"{type(exc).__name__}: {exc}"
+        POLL_ERRORS.labels(Source.OPUSDNS.value, _error_kind(exc)).inc()
         if not exc.retriable:
             self._last_error = error
             _log.error("poll failed, not retriable; pausing", account=config.account, error=error)
@@ -213,3 +216,12 @@ class OpusDnsPoller:
             _log.warning("acknowledge failed", account=self._config.account, error=f"{type(extra).__name__}: {extra}")
         if failures:
             raise failures[0]
+
+
+def _error_kind(exc: OpusDnsError | PublishError) -> str:
+    """The `kind` label of `regpipe_poll_errors_total`, the same kinds as the OpenSRS poller's."""
+    if isinstance(exc, PublishError):
+        return "publish"
+    if isinstance(exc, OpusDnsAuthError):
+        return "auth"
+    return "transport" if exc.retriable else "reply"

@@ -7,7 +7,6 @@ import gc
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from regpipe.contract.sealing import RawSealer, parse_keyring
 from regpipe.ingest.publisher import RawPublisher
 from regpipe.kafka.producer import create_producer
 from regpipe.observability.logging import configure_logging, get_logger
@@ -54,15 +53,12 @@ def create_app(settings: WebhookReceiverSettings | None = None) -> WebhookReceiv
     settings = settings or WebhookReceiverSettings()
     configure_logging(SERVICE, settings.log_level)
     routes = _routes(settings)  # first: a configuration error must stop start-up before anything connects
-    sealer = None
-    if settings.raw_seal_keys is not None:
-        sealer = RawSealer(parse_keyring(settings.raw_seal_keys.get_secret_value()), settings.raw_seal_active_key)
     producer = create_producer(settings.kafka_bootstrap_servers, client_id=SERVICE, linger_ms=settings.kafka_linger_ms)
     link = ProducerLink(producer, probe_interval_s=settings.kafka_probe_interval_s)
     return create_receiver_app(
         service=SERVICE,
         routes=routes,
-        publisher=RawPublisher(producer, sealer=sealer, timeout_s=settings.kafka_publish_timeout_s),
+        publisher=RawPublisher(producer, sealer=settings.sealer(), timeout_s=settings.kafka_publish_timeout_s),
         link=link,
         limits=BodyLimits(
             max_bytes=settings.webhook_max_body_bytes,

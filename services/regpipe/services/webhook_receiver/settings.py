@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from regpipe.runtime.settings import KafkaSettings, LoggingSettings, SealSettings
 from regpipe.webhooks.auth import AuthScheme
 
 __all__ = ["ProviderSettings", "WebhookReceiverSettings"]
@@ -28,12 +28,10 @@ def _secrets(value: SecretStr | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.get_secret_value().split(",") if part.strip())
 
 
-class WebhookReceiverSettings(BaseSettings):
-    """Every setting of the receiver. Secrets are `SecretStr`: they print as `**********`."""
+class WebhookReceiverSettings(KafkaSettings, SealSettings, LoggingSettings):
+    """Every setting of the receiver. Secrets are `SecretStr`: they print as `**********`. The receiver is its own
+    health server (`/healthz`, `/readyz` on the webhook port), so it composes logging, not the health block."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
-
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Below Most's 10 s answer deadline, so the provider hears 503 (and retries) rather than timing out.
     kafka_publish_timeout_s: float = Field(default=5.0, gt=0, le=9)
     kafka_linger_ms: int = Field(default=5, ge=0)
@@ -60,17 +58,13 @@ class WebhookReceiverSettings(BaseSettings):
     coldmail_token_header: str | None = None
     coldmail_account: str | None = None
 
-    # `kid:base64key,...`: raw values are sealed (AES-GCM) with the active key, as payloads carry secrets.
-    raw_seal_keys: SecretStr | None = None
-    raw_seal_active_key: str | None = None
+    # RAW_SEAL_KEYS / RAW_SEAL_ACTIVE_KEY (SealSettings): raw values are sealed, as payloads carry secrets.
 
     # 0: /metrics and the API docs are served on the public port too (local runs). Otherwise /metrics, summed over
     # the workers, is served on this internal port only, the docs not at all, and the public port answers nothing
     # but /webhooks/..., /healthz and /readyz.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=0, ge=0, le=65535)
-
-    log_level: str = "INFO"
 
     @model_validator(mode="after")
     def _sealing_is_complete(self) -> WebhookReceiverSettings:
