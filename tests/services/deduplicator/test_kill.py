@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 from regpipe.contract import from_kafka_record
+from tests.conditions import eventually_async
 from tests.dedup.events import expiring
-from tests.kafka_io import committed_offsets, create_topics, produce_events, read_topic, unique
+from tests.kafka_io import create_topics, produce_events, read_topic, unique
 from tests.service_process import ServiceUnderTest
 
 pytestmark = pytest.mark.integration
 
 _UNIQUE = 10_000
 _DUPLICATES = 5_000
+
+
+async def _committed_of_total(bootstrap: str, group: str, topic: str) -> tuple[int, int]:
+    """(input records `group` committed, input records in `topic`) over every partition.
+
+    The partitions come from the broker's topic description: a consumer that subscribes to nothing knows none, and
+    `tests.kafka_io.committed_offsets` then compares two empty dicts.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [description] = await admin.describe_topics([topic])
+        try:
+            committed = await admin.list_consumer_group_offsets(group)
+        except GroupCoordinatorNotAvailableError:
+            committed = {}  # the group has not committed anything yet, so no coordinator holds it
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
+    assert partitions, f"no partitions for {topic}"
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    done = sum(committed[tp].offset for tp in partitions if tp in committed and committed[tp].offset > 0)
+    return done, sum(ends.values())
 
 
 async def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -47,26 +78,33 @@ async def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(kafka_bootst
         **topics,
     }
     service = ServiceUnderTest("deduplicator", env, tmp_path)
+    group, source = env["DEDUP_GROUP_ID"], topics["DEDUP_INPUT_TOPIC"]
+
+    async def consumed() -> tuple[int, int]:
+        return await _committed_of_total(kafka_bootstrap, group, source)
+
+    async def started_committing() -> bool:
+        return (await consumed())[0] > 0
+
     service.start()
     try:
-        # Kill it once it has started publishing, well before the end of the stream.
-        for _ in range(300):
-            if "partition opened" in service.log:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            pytest.fail(f"the stage never opened a partition; log:\n{service.log[-3000:]}")
-        await asyncio.sleep(0.5)
+        # Kill it once it has committed a first batch (a condition, not a pause: a loaded machine may take long to
+        # get there), well before the end of the stream.
+        await eventually_async(started_committing, "the deduplicator committed a first batch", timeout_s=90)
         service.kill()
-        at_kill = await read_topic(kafka_bootstrap, topics["DEDUP_OUTPUT_TOPIC"], timeout_s=2, settle_s=0.5)
-        killed_at = len(at_kill)
-        assert 0 < killed_at < _UNIQUE, f"not killed mid-stream ({killed_at} of {_UNIQUE} published)"
+        killed_at, total = await consumed()
+        assert 0 < killed_at < total, f"not killed mid-stream ({killed_at} of {total} input records committed)"
         service.start()
         out = await read_topic(kafka_bootstrap, topics["DEDUP_OUTPUT_TOPIC"], expect=_UNIQUE, timeout_s=90)
+
+        async def all_committed() -> bool:
+            committed, total = await consumed()
+            return committed == total == len(stream)
+
+        # The last batches may hold only duplicates: their offsets are committed after the last event is out.
+        await eventually_async(all_committed, "every input record committed")
     finally:
         service.stop()
     published = [from_kafka_record(r.value, list(r.headers)).id for r in out]
-    assert len(published) == _UNIQUE, f"{len(published)} published, killed after {killed_at}"
+    assert len(published) == _UNIQUE, f"{len(published)} published, killed after {killed_at} input records"
     assert set(published) == set(ids)
-    committed, ends = await committed_offsets(kafka_bootstrap, env["DEDUP_GROUP_ID"], topics["DEDUP_INPUT_TOPIC"])
-    assert committed == ends
