@@ -495,3 +495,67 @@ def test_error_texts_never_quote_payload_values() -> None:
         map_record(_raw(_envelope(f"task.{_AUTH_CODE}", {})))
     assert raised.value.reason is QuarantineReason.UNKNOWN_EVENT_TYPE
     assert _AUTH_CODE not in str(raised.value)
+
+
+# --- domain names (issue 12) ---------------------------------------------------------------------------------
+
+_NOT_DOMAINS = [
+    "a.com\r\nX-Injected: 1",
+    "a.com\x00.evil.net",
+    "https://a.com/path",
+    "a.com/path",
+    "user@a.com",
+    "a..com",
+    ".a.com",
+    "x" * 64 + ".com",
+    ".".join(["abcdefghi"] * 26) + ".com",
+    "a.com:8080",
+    "*.a.com",
+    "a\tb.com",
+]
+_NOT_DOMAIN_IDS = [
+    "crlf",
+    "nul",
+    "url",
+    "path",
+    "email",
+    "empty-label",
+    "leading-dot",
+    "64-char-label",
+    "over-253",
+    "port",
+    "wildcard",
+    "tab",
+]
+
+
+@pytest.mark.parametrize("name", _NOT_DOMAINS, ids=_NOT_DOMAIN_IDS)
+def test_ascii_names_that_are_not_domains_are_invalid_domain(name: str) -> None:
+    for document in (
+        _envelope("domain.expiring", {"domain": name, "checkpoint": 7}),
+        _task("domain.renew", "COMPLETED", {"domain": name, "ok": True}),
+    ):
+        with pytest.raises(MappingError) as raised:
+            map_record(_raw(document))
+        assert raised.value.reason is QuarantineReason.INVALID_DOMAIN
+        assert name not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "name", ["a.com", "A.Example.COM.", "x" * 63 + ".com", "_dmarc.example.org", "xn--bcher-kva.example", "bücher.de"]
+)
+def test_real_domain_names_still_map(name: str) -> None:
+    [event] = map_record(_raw(_envelope("domain.expiring", {"domain": name, "checkpoint": 7})))
+    assert event.subject == event.partition_key
+    assert event.subject is not None
+    assert len(event.subject) <= 253
+
+
+def test_a_fatal_auth_info_task_error_keeps_its_code_only() -> None:
+    document = _task("domain.get_auth_info", "FAILED")
+    document["data"]["error"] = {"code": "REGISTRAR_UNAVAILABLE", "message": f"could not reset {_AUTH_CODE}"}
+
+    [task] = map_record(_raw(document))
+
+    assert task.data.provider_fields == {"error": {"code": "REGISTRAR_UNAVAILABLE"}}
+    assert _AUTH_CODE.encode() not in _encoded([task])

@@ -447,3 +447,9 @@ def test_error_texts_never_quote_payload_values() -> None:
         with pytest.raises(MappingError) as raised:
             map_record(RawInput(body=body, headers=_headers(Transport.POLL)))
         assert marker not in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["a.com\r\nX: 1", "https://a.com/", "a..com", "y" * 300 + ".com", "a.com/x"])
+def test_ascii_names_that_are_not_domains_are_invalid_domain(name: str) -> None:
+    body = _poll_body(_event("DOMAIN", "CREATED", domain_name=name))
+    assert _reason(body) is QuarantineReason.INVALID_DOMAIN

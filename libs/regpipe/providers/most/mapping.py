@@ -119,10 +119,7 @@ def _task(factory: EventFactory, payload: dict[str, JsonValue]) -> list[Canonica
     items: list[TaskItem] = []
     fanned: list[CanonicalEvent] = []
     secret_bearing = task.type == payloads.TaskType.GET_AUTH_INFO
-    task_fields = _kept(task.extras)
-    if secret_bearing:
-        withhold_known_secrets(task.extras, where="data")
-        task_fields = {}
+    task_fields = _kept(task.extras) if not secret_bearing else _auth_info_task_fields(task.extras)
     for index, item in enumerate(task.result):
         domain = payload_domain(item.domain)
         if secret_bearing:
@@ -161,6 +158,14 @@ def _task(factory: EventFactory, payload: dict[str, JsonValue]) -> list[Canonica
         for event in (summary, *fanned):
             screen_kept_strings(event.data, where=event.type.value)
     return [summary, *fanned]
+
+
+def _auth_info_task_fields(extras: dict[str, Any]) -> dict[str, JsonValue]:
+    """The provider fields of a `domain.get_auth_info` task, read by allow-list: a fatal task `error` keeps its code."""
+    fields = dict(extras)
+    error = _error(fields.pop("error", None))
+    withhold_known_secrets(fields, where="data")
+    return {"error": {"code": error.code}} if error is not None and error.code is not None else {}
 
 
 def _auth_info_item(
