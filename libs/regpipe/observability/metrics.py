@@ -7,6 +7,7 @@ from prometheus_client import Counter, Gauge, Histogram
 __all__ = [
     "AGGREGATOR_CHECKPOINTS",
     "AGGREGATOR_OUTBOX_SENT",
+    "AGGREGATOR_READ_MODEL_ROWS",
     "AGGREGATOR_RECORDS",
     "AGGREGATOR_SETTLED",
     "DEDUP_DECISIONS",
@@ -125,3 +126,4 @@ AGGREGATOR_SETTLED = Counter("regpipe_aggregator_orders_settled_total", "Cold Ma
 AGGREGATOR_CHECKPOINTS = Counter(
     "regpipe_aggregator_checkpoints_total", "Expiry checkpoints the pipeline produced", ["provider", "checkpoint"]
 )
+AGGREGATOR_READ_MODEL_ROWS = Gauge("regpipe_read_model_rows", "Rows of the aggregator's read model", ["table"])
