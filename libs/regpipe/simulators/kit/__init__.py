@@ -8,6 +8,7 @@ from regpipe.simulators.kit.serving import serve
 from regpipe.simulators.kit.webhook_sender import (
     Attempt,
     DeliveryOutcome,
+    DeliveryPolicy,
     Misbehaviour,
     OutgoingWebhook,
     RetrySchedule,
@@ -18,6 +19,7 @@ from regpipe.simulators.kit.webhook_sender import (
 __all__ = [
     "Attempt",
     "DeliveryOutcome",
+    "DeliveryPolicy",
     "FaultPlan",
     "HeldAcks",
     "Misbehaviour",

@@ -21,6 +21,7 @@ from regpipe.webhooks.standard_webhooks import SECRET_PREFIX, signature_headers
 __all__ = [
     "Attempt",
     "DeliveryOutcome",
+    "DeliveryPolicy",
     "Misbehaviour",
     "OutgoingWebhook",
     "RetrySchedule",
@@ -196,3 +197,32 @@ class WebhookSender:
         for start in range(0, len(body), step):
             yield body[start : start + step]
             await asyncio.sleep(self._misbehaviour.slow_chunk_delay_s)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    """A provider's delivery system: its retry schedule and how long it waits for an answer."""
+
+    schedule: RetrySchedule
+    answer_deadline_s: float
+
+    def create_sender(
+        self,
+        url: str,
+        auth: SenderAuth,
+        client: httpx.AsyncClient,
+        *,
+        time_scale: float = 1.0,
+        misbehaviour: Misbehaviour | None = None,
+        rng: random.Random | None = None,
+    ) -> WebhookSender:
+        """A sender to `url` (`…/webhooks/<provider>`) on this schedule, `time_scale` times as long."""
+        return WebhookSender(
+            url,
+            auth=auth,
+            schedule=self.schedule.scaled(time_scale),
+            client=client,
+            misbehaviour=misbehaviour,
+            rng=rng,
+            timeout_s=self.answer_deadline_s,
+        )
