@@ -6,11 +6,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 from regpipe.contract import from_kafka_record
+from regpipe.replay.groups import committed_offsets
+from regpipe.replay.ranges import RangeSpec, TopicReader
 from tests.conditions import eventually_async
 from tests.dedup.events import expiring
 from tests.kafka_io import create_topics, produce_events, read_topic, unique
@@ -23,31 +22,14 @@ _DUPLICATES = 5_000
 
 
 async def _committed_of_total(bootstrap: str, group: str, topic: str) -> tuple[int, int]:
-    """(input records `group` committed, input records in `topic`) over every partition.
+    """(input records `group` committed, input records in `topic`) over every partition, as the broker says.
 
-    The partitions come from the broker's topic description: a consumer that subscribes to nothing knows none, and
-    `tests.kafka_io.committed_offsets` then compares two empty dicts.
+    Not `tests.kafka_io.committed_offsets`: its consumer subscribes to nothing, knows no partitions, and returns
+    two empty dicts, which compare equal.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [description] = await admin.describe_topics([topic])
-        try:
-            committed = await admin.list_consumer_group_offsets(group)
-        except GroupCoordinatorNotAvailableError:
-            committed = {}  # the group has not committed anything yet, so no coordinator holds it
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
-    assert partitions, f"no partitions for {topic}"
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-    done = sum(committed[tp].offset for tp in partitions if tp in committed and committed[tp].offset > 0)
-    return done, sum(ends.values())
+    async with TopicReader(bootstrap) as reader:
+        ranges = await reader.resolve(topic, RangeSpec())
+    return sum((await committed_offsets(bootstrap, group, topic)).values()), sum(r.end for r in ranges)
 
 
 async def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -95,14 +77,14 @@ async def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(kafka_bootst
         killed_at, total = await consumed()
         assert 0 < killed_at < total, f"not killed mid-stream ({killed_at} of {total} input records committed)"
         service.start()
-        out = await read_topic(kafka_bootstrap, topics["DEDUP_OUTPUT_TOPIC"], expect=_UNIQUE, timeout_s=90)
+        out = await read_topic(kafka_bootstrap, topics["DEDUP_OUTPUT_TOPIC"], expect=_UNIQUE, timeout_s=180)
 
         async def all_committed() -> bool:
             committed, total = await consumed()
             return committed == total == len(stream)
 
         # The last batches may hold only duplicates: their offsets are committed after the last event is out.
-        await eventually_async(all_committed, "every input record committed")
+        await eventually_async(all_committed, "every input record committed", timeout_s=120)
     finally:
         service.stop()
     published = [from_kafka_record(r.value, list(r.headers)).id for r in out]
