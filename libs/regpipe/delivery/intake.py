@@ -17,9 +17,12 @@ import orjson
 
 from regpipe.contract import CanonicalEvent
 from regpipe.delivery.filters import EventFilter
-from regpipe.observability.metrics import DELIVERY_JOBS_CREATED
+from regpipe.observability.logging import get_logger
+from regpipe.observability.metrics import DELIVERY_JOBS_CREATED, DELIVERY_SKIPPED
 
 __all__ = ["Intake", "PlannedJobs", "Route", "event_body", "plan_jobs"]
+
+_log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +84,29 @@ class Intake:
         return self._routes
 
     async def store(self, events: Sequence[CanonicalEvent]) -> int:
-        """Store the events some subscription wants and their jobs, in one transaction; returns new jobs."""
+        """Store the events some subscription wants and their jobs, in one transaction; returns new jobs.
+
+        If PostgreSQL refuses the batch's data (e.g. a NUL character a text column cannot hold), each event is
+        stored on its own and the ones refused are skipped with a log line and a metric, so one record never
+        stops the intake. Connection errors propagate: the batch is then read again.
+        """
         plan = plan_jobs(events, await self.routes())
         if not plan.jobs:
             return 0
+        try:
+            return await self._store(plan)
+        except asyncpg.DataError:
+            created = 0
+            for event in plan.events:
+                single = PlannedJobs([event], [job for job in plan.jobs if job[1] == event.id])
+                try:
+                    created += await self._store(single)
+                except asyncpg.DataError as exc:
+                    DELIVERY_SKIPPED.labels("unstorable").inc()
+                    _log.warning("skipping an event PostgreSQL refused", event_id=str(event.id), reason=str(exc)[:300])
+            return created
+
+    async def _store(self, plan: PlannedJobs) -> int:
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.executemany(
                 """INSERT INTO delivery_events (event_id, event_type, source, subject, partition_key, event_time, body)

@@ -25,7 +25,9 @@ picked AS (
     SELECT job.id
     FROM capacity c
     JOIN delivery_subscriptions s ON s.id = c.subscription_id AND s.enabled
-    LEFT JOIN delivery_endpoint_health h ON h.subscription_id = s.id
+        -- an endpoint paused by its Retry-After is skipped before any of its jobs is locked
+        AND NOT EXISTS (SELECT 1 FROM delivery_endpoint_health h
+                        WHERE h.subscription_id = s.id AND h.paused_until > now())
     CROSS JOIN LATERAL (
         SELECT j.id FROM delivery_jobs j
         WHERE j.subscription_id = c.subscription_id
@@ -38,7 +40,6 @@ picked AS (
         LIMIT c.free
         FOR UPDATE OF j SKIP LOCKED
     ) job
-    WHERE h.paused_until IS NULL OR h.paused_until <= now()
 ),
 claimed AS (
     UPDATE delivery_jobs j

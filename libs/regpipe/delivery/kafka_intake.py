@@ -8,17 +8,21 @@ are counted and logged with their position, then skipped (a bug upstream must no
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
 from regpipe.contract import CanonicalEvent, RecordDecodeError, from_kafka_record
 from regpipe.delivery.intake import Intake
 from regpipe.observability.logging import get_logger
-from regpipe.observability.metrics import DELIVERY_UNDECODABLE
+from regpipe.observability.metrics import DELIVERY_SKIPPED
 
 __all__ = ["IntakeConfig", "create_intake_broker"]
 
@@ -34,6 +38,7 @@ class IntakeConfig:
     client_id: str = "regpipe-delivery"
     max_records: int = 500
     session_timeout_ms: int = 10_000
+    retry_pause_s: float = 1.0  # after a failed batch (PostgreSQL unreachable), before it is read again
 
 
 def _decode(records: tuple[Any, ...]) -> list[CanonicalEvent]:
@@ -42,7 +47,7 @@ def _decode(records: tuple[Any, ...]) -> list[CanonicalEvent]:
         try:
             events.append(from_kafka_record(record.value or b"", list(record.headers or ())))
         except RecordDecodeError as exc:
-            DELIVERY_UNDECODABLE.inc()
+            DELIVERY_SKIPPED.labels("undecodable").inc()
             _log.warning(
                 "skipping a record that is not a canonical event",
                 topic=record.topic,
@@ -53,9 +58,20 @@ def _decode(records: tuple[Any, ...]) -> list[CanonicalEvent]:
     return events
 
 
+async def _undecoded(_: StreamMessage[Any]) -> None:
+    """FastStream's decoder, made a no-op: the handler decodes the CloudEvents binding from the raw records."""
+    return None
+
+
 def create_intake_broker(bootstrap_servers: str, config: IntakeConfig, intake: Intake) -> KafkaBroker:
     """A broker whose one subscriber turns each batch of public events into stored jobs, then commits."""
-    broker = KafkaBroker(bootstrap_servers, client_id=config.client_id, logger=None)
+    # Per-message logs at DEBUG; a failing batch is still logged at ERROR by FastStream.
+    broker = KafkaBroker(
+        bootstrap_servers,
+        client_id=config.client_id,
+        logger=logging.getLogger("regpipe.delivery.intake"),
+        log_level=logging.DEBUG,
+    )
 
     @broker.subscriber(
         config.topic,
@@ -67,10 +83,17 @@ def create_intake_broker(bootstrap_servers: str, config: IntakeConfig, intake: I
         auto_offset_reset="earliest",
         session_timeout_ms=config.session_timeout_ms,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_undecoded,
     )
-    async def store_batch(_: list[bytes], message: KafkaMessage) -> None:
+    async def store_batch(message: KafkaMessage) -> None:
         raw = message.raw_message
         records = raw if isinstance(raw, tuple) else (raw,)
-        await intake.store(_decode(records))
+        try:
+            await intake.store(_decode(records))
+        except (asyncpg.PostgresError, OSError):
+            # Not stored, so not committed: FastStream seeks back and the batch is read again, after a pause
+            # that keeps an unreachable database from turning into a busy loop.
+            await asyncio.sleep(config.retry_pause_s)
+            raise
 
     return broker

@@ -19,7 +19,7 @@ __all__ = [
     "DELIVERY_ENDPOINTS_DISABLED",
     "DELIVERY_IN_FLIGHT",
     "DELIVERY_JOBS_CREATED",
-    "DELIVERY_UNDECODABLE",
+    "DELIVERY_SKIPPED",
     "EMPTY_MAPPINGS",
     "IMAP_MESSAGES",
     "IMAP_SESSION_ERRORS",
@@ -99,8 +99,10 @@ DEDUP_STATE_SIZE = Gauge("regpipe_dedup_state_ids", "Published ids remembered pe
 DELIVERY_JOBS_CREATED = Counter(
     "regpipe_delivery_jobs_created_total", "Delivery jobs (subscription x event) the intake stored"
 )
-DELIVERY_UNDECODABLE = Counter(
-    "regpipe_delivery_undecodable_total", "Records on the public topic the delivery intake could not decode (skipped)"
+DELIVERY_SKIPPED = Counter(
+    "regpipe_delivery_skipped_total",
+    "Records of the public topic the delivery intake skipped: undecodable, or refused by PostgreSQL",
+    ["reason"],
 )
 DELIVERY_ATTEMPTS = Counter("regpipe_delivery_attempts_total", "Webhook delivery attempts by verdict", ["verdict"])
 DELIVERY_ATTEMPT_SECONDS = Histogram(
