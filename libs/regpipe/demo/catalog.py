@@ -37,6 +37,7 @@ class DemoSecrets:
     opusdns: str
     seal_ring: str
     delivery_admin: str = ""
+    aggregator_api: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,12 @@ def build_catalog(
         "POSTGRES_DSN": dsn, "DELIVERY_ADMIN_TOKEN": secrets.delivery_admin,
         "DELIVERY_ALLOWED_NETWORKS": "127.0.0.0/8", "DELIVERY_RETRY_SCHEDULE_S": "0,2,5,10,30,60,300",
     }, port=delivery_port, extra={"admin API": f"http://127.0.0.1:{delivery_port}/docs"})  # fmt: skip
+    aggregator_port = free_port()
+    # Short quiet time and scan period so Cold Mail orders settle and checkpoints appear while one watches.
+    add("aggregator", "aggregator", {
+        "POSTGRES_DSN": dsn, "AGGREGATOR_API_TOKENS": secrets.aggregator_api, "AGGREGATOR_SETTLE_QUIET_S": "20",
+        "AGGREGATOR_SCAN_INTERVAL_S": "5",
+    }, port=aggregator_port, extra={"read API": f"http://127.0.0.1:{aggregator_port}/docs"})  # fmt: skip
     add("opensrs-poller", "opensrs_poller", {
         "OPENSRS_URL": world.opensrs, "OPENSRS_USERNAME": "reseller", "OPENSRS_API_KEY": secrets.opensrs,
         "OPENSRS_POLL_LIMIT": "10", "OPENSRS_POLL_INTERVAL_S": "2", "POSTGRES_DSN": dsn, **seal,

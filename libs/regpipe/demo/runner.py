@@ -64,6 +64,7 @@ def _secrets() -> DemoSecrets:
         opusdns="opk_" + secrets.token_hex(16),
         seal_ring="demo1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         delivery_admin=secrets.token_urlsafe(24),
+        aggregator_api=secrets.token_urlsafe(24),
     )
 
 
@@ -152,6 +153,11 @@ async def run_demo(options: DemoOptions) -> int:
             token_file.write_text(demo_secrets.delivery_admin)
             token_file.chmod(0o600)
             _say(f"delivery: subscriber {subscriber.url} receives every event (admin API token in {token_file})")
+        if any(entry.name == "aggregator" for entry in chosen):
+            token_file = options.state_dir / "aggregator-api-token"
+            token_file.write_text(demo_secrets.aggregator_api)
+            token_file.chmod(0o600)
+            _say(f"aggregator: read API bearer token in {token_file}")
         await _show(options, bootstrap, chosen, counts, stop)
     finally:
         stop.set()
