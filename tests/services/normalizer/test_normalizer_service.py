@@ -3,7 +3,6 @@ nothing; two replicas in one group split the partitions and together publish eve
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 from regpipe.contract.cloudevents import from_kafka_record
 from regpipe.replay.groups import committed_offsets
 from regpipe.stack.ports import free_port
+from tests.conditions import eventually, eventually_async
 from tests.normalize.provider_stream import coldmail_stream, expected_outcome
 from tests.normalize.topic_io import (
     StageTopics,
@@ -101,19 +101,32 @@ async def test_two_replicas_split_the_partitions_and_together_publish_everything
     health_port = free_port()
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    first = ServiceUnderTest("normalizer", _env(kafka_bootstrap, topics, HEALTH_PORT=str(health_port)), tmp_path / "a")
-    second = ServiceUnderTest("normalizer", _env(kafka_bootstrap, topics), tmp_path / "b")
+    # A session of 30 s: "no rebalance after the records arrived" must not depend on a loaded machine sending
+    # every heartbeat within the broker's 6 s minimum.
+    session = {"NORMALIZER_SESSION_TIMEOUT_MS": "30000"}
+    first = ServiceUnderTest(
+        "normalizer", _env(kafka_bootstrap, topics, HEALTH_PORT=str(health_port), **session), tmp_path / "a"
+    )
+    second = ServiceUnderTest("normalizer", _env(kafka_bootstrap, topics, **session), tmp_path / "b")
     records = coldmail_stream(1500, seed=2)
     with first, second:
-        for _ in range(300):
-            if _split(_assignments(first.log), _assignments(second.log), {0, 1, 2, 3}):
-                break
-            await asyncio.sleep(0.2)
-        else:
-            pytest.fail(f"the replicas did not split the partitions:\n{first.log[-2000:]}\n{second.log[-2000:]}")
-        async with httpx.AsyncClient() as client:
-            ready = await client.get(f"http://127.0.0.1:{health_port}/readyz")
-        assert ready.status_code == 200
+        try:
+            await eventually(
+                lambda: _split(_assignments(first.log), _assignments(second.log), {0, 1, 2, 3}),
+                "the replicas split the partitions",
+                timeout_s=120,
+            )
+        except AssertionError as missing:
+            pytest.fail(f"{missing}:\n{first.log[-2000:]}\n{second.log[-2000:]}")
+
+        async def ready() -> bool:
+            async with httpx.AsyncClient(timeout=5) as client:
+                try:
+                    return (await client.get(f"http://127.0.0.1:{health_port}/readyz")).status_code == 200
+                except httpx.TransportError:
+                    return False  # not listening yet
+
+        await eventually_async(ready, "the first replica is ready")
         await produce(kafka_bootstrap, topics.raw, records)
         await wait_until_committed(kafka_bootstrap, topics.group_id, topics.raw, timeout_s=60)
 
