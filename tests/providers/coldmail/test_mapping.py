@@ -435,3 +435,12 @@ def test_error_texts_never_quote_payload_values() -> None:
         map_record(_raw({"event": f"mailbox.{_SECRET}", "data": {}}))
     assert raised.value.reason is QuarantineReason.UNKNOWN_EVENT_TYPE
     assert _SECRET not in str(raised.value)
+
+
+@pytest.mark.parametrize("value", [253402300799, 1700000000, "1700000000"])
+def test_numeric_times_are_refused_where_the_contract_says_iso_8601(value: Any) -> None:
+    # Cold Mail documents ISO 8601 times; a number is not read by its size (253402300799 became 1978).
+    data = {"domainName": "a.com", "creationTime": value}
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw({"event": "domain.order.success", "data": data}))
+    assert raised.value.reason is QuarantineReason.SCHEMA_VIOLATION

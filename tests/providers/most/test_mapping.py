@@ -559,3 +559,27 @@ def test_a_fatal_auth_info_task_error_keeps_its_code_only() -> None:
 
     assert task.data.provider_fields == {"error": {"code": "REGISTRAR_UNAVAILABLE"}}
     assert _AUTH_CODE.encode() not in _encoded([task])
+
+
+# --- numeric timestamps (issue 12) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (253402300799, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("253402300799", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        (1700000000, datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),
+        (1700000000.5, datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=UTC)),
+    ],
+)
+def test_numeric_times_are_unix_seconds_whatever_their_size(value: Any, expected: datetime) -> None:
+    document = {"id": "e1", "type": "domain.expiring", "timestamp": value, "data": {"domain": "a.com"}}
+    [event] = map_record(_raw(document))
+    assert event.time == expected
+
+
+@pytest.mark.parametrize("value", [1700000000000, 1e20, True])
+def test_numeric_times_beyond_the_calendar_in_seconds_are_schema_violations(value: Any) -> None:
+    document = {"id": "e1", "type": "domain.expiring", "timestamp": value, "data": {"domain": "a.com"}}
+    assert _reason(document) is QuarantineReason.SCHEMA_VIOLATION

@@ -470,3 +470,11 @@ def test_error_texts_never_quote_payload_values() -> None:
         map_record(_raw(_event(object_type=marker)))
     assert raised.value.reason is QuarantineReason.UNKNOWN_EVENT_TYPE
     assert marker not in str(raised.value)
+
+
+@pytest.mark.parametrize("value", [253402300799, 1700000000])
+def test_numeric_times_are_refused_where_the_contract_says_iso_8601(value: int) -> None:
+    # OpusDNS documents ISO 8601 datetimes; a number is not read by its size (253402300799 became 1978).
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw(_event() | {"created_on": value}))
+    assert raised.value.reason is QuarantineReason.SCHEMA_VIOLATION

@@ -4,17 +4,18 @@ event family (domain orders and renewals, mailbox orders, mailboxes, subscriptio
 Shapes follow the provider's documentation where it gives one, and are our reading of it where it does not
 (`mailbox.created`, `mailbox.updated`, the `*.failed` variants). Every model keeps the fields it does not name
 (`extras`), including the plaintext credentials some events carry: the mapper withholds those, the models never
-name them.
+name them. Times are ISO 8601 text, as documented: a number is refused, never read by its size.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue
+
+from regpipe.providers.kit.times import IsoTime
 
 __all__ = [
     "ColdMailEnvelope",
@@ -85,8 +86,8 @@ class DomainOrder(_Common):
     """`domain.order.success` / `domain.order.failed` data (one event per domain of an order)."""
 
     order_id: str | None = Field(default=None, validation_alias=_alias("orderId", "order_id"))
-    creation_time: datetime | None = Field(default=None, validation_alias=_alias("creationTime", "creation_time"))
-    expiry_date: datetime | None = Field(default=None, validation_alias=_alias("expiryDate", "expiry_date"))
+    creation_time: IsoTime | None = Field(default=None, validation_alias=_alias("creationTime", "creation_time"))
+    expiry_date: IsoTime | None = Field(default=None, validation_alias=_alias("expiryDate", "expiry_date"))
     price: Decimal | None = None
 
 
@@ -94,7 +95,7 @@ class DomainRenewal(_Common):
     """`domain.renewal.success` / `domain.renewal.failed` data."""
 
     years: int | None = Field(default=None, ge=0)
-    expire_on: datetime | None = Field(default=None, validation_alias=_alias("expireOn", "expire_on"))
+    expire_on: IsoTime | None = Field(default=None, validation_alias=_alias("expireOn", "expire_on"))
 
 
 class MailboxOrder(_Common):
@@ -103,8 +104,8 @@ class MailboxOrder(_Common):
     order_id: str | None = Field(default=None, validation_alias=_alias("orderId", "order_id"))
     subscription_id: str | None = Field(default=None, validation_alias=_alias("subscriptionId", "subscription_id"))
     workspace_type: str | None = Field(default=None, validation_alias=_alias("workspaceType", "workspace_type"))
-    creation_time: datetime | None = Field(default=None, validation_alias=_alias("creationTime", "creation_time"))
-    expiry_date: datetime | None = Field(default=None, validation_alias=_alias("expiryDate", "expiry_date"))
+    creation_time: IsoTime | None = Field(default=None, validation_alias=_alias("creationTime", "creation_time"))
+    expiry_date: IsoTime | None = Field(default=None, validation_alias=_alias("expiryDate", "expiry_date"))
     price: Decimal | None = None
     quantity: int | None = Field(default=None, ge=0)
 
@@ -120,8 +121,8 @@ class Mailbox(_Common):
     subscription_id: str | None = Field(default=None, validation_alias=_alias("subscriptionId", "subscription_id"))
     workspace_type: str | None = Field(default=None, validation_alias=_alias("workspaceType", "workspace_type"))
     is_admin: bool | None = Field(default=None, validation_alias=_alias("isAdmin", "is_admin"))
-    creation_time: datetime | None = Field(default=None, validation_alias=_alias("creationTime", "creation_time"))
-    updated_time: datetime | None = Field(default=None, validation_alias=_alias("updatedTime", "updated_time"))
+    creation_time: IsoTime | None = Field(default=None, validation_alias=_alias("creationTime", "creation_time"))
+    updated_time: IsoTime | None = Field(default=None, validation_alias=_alias("updatedTime", "updated_time"))
 
 
 class Subscription(_Common):
@@ -130,8 +131,8 @@ class Subscription(_Common):
     subscription_id: str | None = Field(default=None, validation_alias=_alias("subscriptionId", "subscription_id"))
     workspace_type: str | None = Field(default=None, validation_alias=_alias("workspaceType", "workspace_type"))
     quantity: int | None = Field(default=None, ge=0)
-    period_start: datetime | None = Field(default=None, validation_alias=_alias("periodStart", "period_start"))
-    period_end: datetime | None = Field(default=None, validation_alias=_alias("periodEnd", "period_end"))
+    period_start: IsoTime | None = Field(default=None, validation_alias=_alias("periodStart", "period_start"))
+    period_end: IsoTime | None = Field(default=None, validation_alias=_alias("periodEnd", "period_end"))
     auto_renew: bool | None = Field(default=None, validation_alias=_alias("autoRenew", "auto_renew"))
     description: str | None = None
     subscription_status: str | None = Field(
@@ -149,7 +150,7 @@ class PrewarmedMailbox(_Payload):
     profile_picture: str | None = Field(default=None, validation_alias=_alias("profilePicture", "profile_picture"))
     is_admin: bool | None = Field(default=None, validation_alias=_alias("isAdmin", "is_admin"))
     warming_up_from: str | None = Field(default=None, validation_alias=_alias("warmingUpFrom", "warming_up_from"))
-    expiry_date: datetime | None = Field(default=None, validation_alias=_alias("expiryDate", "expiry_date"))
+    expiry_date: IsoTime | None = Field(default=None, validation_alias=_alias("expiryDate", "expiry_date"))
 
 
 class PrewarmupMailboxDetails(_Payload):

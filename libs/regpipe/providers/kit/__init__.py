@@ -1,11 +1,12 @@
 """The mapper kit: the steps every provider mapper is written with, each turning a failure into its quarantine reason.
 
 A mapper reads its body (`decode_json`, `decode_json_object`), validates payload models (`parse_payload`), reads
-times (`parse_time`) and domain names (`payload_domain`), reads flat objects field by field (`FieldReader`), and
-builds its canonical events with one `EventFactory` per provider event. `quarantines_hostile_shapes` wraps a
-mapper so that nesting too deep for any parser and integers too long to read become quarantine reasons, not
-escaping exceptions. Events that carry credentials are read by allow-list (`withhold_known_secrets`,
-`screen_kept_strings`). Error texts name fields, never their values: payloads hold secrets.
+times (`parse_time`, and `IsoTime` / `IsoOrUnixSecondsTime` in payload models) and domain names
+(`payload_domain`), reads flat objects field by field (`FieldReader`), and builds its canonical events with one
+`EventFactory` per provider event. `quarantines_hostile_shapes` wraps a mapper so that nesting too deep for any
+parser and integers too long to read become quarantine reasons, not escaping exceptions. Events that carry
+credentials are read by allow-list (`withhold_known_secrets`, `screen_kept_strings`). Error texts name fields,
+never their values: payloads hold secrets.
 """
 
 from regpipe.providers.kit.document_limits import (
@@ -22,13 +23,16 @@ from regpipe.providers.kit.secret_bearing import (
     screen_kept_strings,
     withhold_known_secrets,
 )
-from regpipe.providers.kit.times import parse_time, time_value, to_utc
+from regpipe.providers.kit.times import IsoOrUnixSecondsTime, IsoTime, NumericTime, parse_time, time_value, to_utc
 from regpipe.providers.kit.validation import describe_validation_error, parse_payload, schema_violation
 
 __all__ = [
     "MAX_NESTING",
     "EventFactory",
     "FieldReader",
+    "IsoOrUnixSecondsTime",
+    "IsoTime",
+    "NumericTime",
     "as_text",
     "build_event",
     "check_nesting",

@@ -4,17 +4,19 @@ The envelope is `{"id", "type", "created_at", "data"}` (aliases `eventId`, `even
 accepted); the `data` shapes follow the provider's prose: tasks (`task.completed`), order batches
 (`orders.registered`, `orders.completed`), domain notices (`domain.expiring`, `domain.deleting`, `domain.blocked`,
 `domain.complaint`) and `balance.low`. Every model keeps fields it does not name (`model_extra`), so the mapper can
-pass them on; camelCase names are the provider's, snake_case names are accepted too.
+pass them on; camelCase names are the provider's, snake_case names are accepted too. Times are ISO 8601 text or
+a number of Unix seconds (our assumption, as Standard Webhooks' `webhook-timestamp`), never read by their size.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue
+
+from regpipe.providers.kit.times import IsoOrUnixSecondsTime
 
 __all__ = [
     "AuthInfoResult",
@@ -79,7 +81,7 @@ class MostEnvelope(_Payload):
 
     id: str | None = Field(default=None, validation_alias=_alias("id", "eventId", "event_id"))
     type: str = Field(min_length=1, validation_alias=_alias("type", "event", "eventType", "event_type"))
-    created_at: datetime | None = Field(
+    created_at: IsoOrUnixSecondsTime | None = Field(
         default=None, validation_alias=_alias("created_at", "createdAt", "timestamp", "time")
     )
     data: dict[str, JsonValue] = Field(default_factory=dict)
@@ -100,8 +102,10 @@ class Task(_Payload):
     task_id: str = Field(min_length=1, validation_alias=_alias("taskId", "task_id", "id"))
     type: str = Field(min_length=1)
     status: str = Field(min_length=1)
-    created_at: datetime | None = Field(default=None, validation_alias=_alias("createdAt", "created_at"))
-    completed_at: datetime | None = Field(default=None, validation_alias=_alias("completedAt", "completed_at"))
+    created_at: IsoOrUnixSecondsTime | None = Field(default=None, validation_alias=_alias("createdAt", "created_at"))
+    completed_at: IsoOrUnixSecondsTime | None = Field(
+        default=None, validation_alias=_alias("completedAt", "completed_at")
+    )
     result: list[TaskResultItem] = Field(default_factory=list)
 
 
@@ -109,7 +113,7 @@ class RenewResult(_Payload):
     """`result[].data` of a `domain.renew` item."""
 
     term: int | None = Field(default=None, ge=0)
-    new_expiry: datetime | None = Field(default=None, validation_alias=_alias("newExpiry", "new_expiry"))
+    new_expiry: IsoOrUnixSecondsTime | None = Field(default=None, validation_alias=_alias("newExpiry", "new_expiry"))
 
 
 class NameserversResult(_Payload):
@@ -153,14 +157,16 @@ class DomainExpiring(_DomainNotice):
 
     checkpoint: int | None = None
     days_left: float | None = Field(default=None, validation_alias=_alias("daysLeft", "days_left"))
-    expires_at: datetime | None = Field(default=None, validation_alias=_alias("expiresAt", "expires_at"))
+    expires_at: IsoOrUnixSecondsTime | None = Field(default=None, validation_alias=_alias("expiresAt", "expires_at"))
 
 
 class DomainDeleting(_DomainNotice):
     """`domain.deleting` data."""
 
-    expires_at: datetime | None = Field(default=None, validation_alias=_alias("expiresAt", "expires_at"))
-    delete_at: datetime | None = Field(default=None, validation_alias=_alias("deleteAt", "delete_at", "deletesAt"))
+    expires_at: IsoOrUnixSecondsTime | None = Field(default=None, validation_alias=_alias("expiresAt", "expires_at"))
+    delete_at: IsoOrUnixSecondsTime | None = Field(
+        default=None, validation_alias=_alias("deleteAt", "delete_at", "deletesAt")
+    )
 
 
 class DomainBlocked(_DomainNotice):
@@ -177,8 +183,8 @@ class DomainComplaint(_DomainNotice):
     complaint_id: str | None = Field(default=None, validation_alias=_alias("complaintId", "complaint_id", "id"))
     category: str | None = None
     details: str | None = None
-    received_at: datetime | None = Field(default=None, validation_alias=_alias("receivedAt", "received_at"))
-    respond_by: datetime | None = Field(default=None, validation_alias=_alias("respondBy", "respond_by"))
+    received_at: IsoOrUnixSecondsTime | None = Field(default=None, validation_alias=_alias("receivedAt", "received_at"))
+    respond_by: IsoOrUnixSecondsTime | None = Field(default=None, validation_alias=_alias("respondBy", "respond_by"))
 
 
 class BalanceLow(_Payload):

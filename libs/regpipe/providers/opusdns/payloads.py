@@ -8,11 +8,12 @@ fields are kept (`model_extra`) so the mapper can pass them on. Times without a 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
+
+from regpipe.providers.kit.times import IsoTime
 
 __all__ = [
     "EVENT_ID_PATTERN",
@@ -46,16 +47,9 @@ SortField = Literal["created_on", "object_id"]
 SortOrder = Literal["asc", "desc"]
 
 
-def _as_utc(value: datetime) -> datetime:
-    # OpusDNS serialises times without a zone unless asked for RFC 3339; those times are UTC.
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 has no UTC equivalent
-        raise ValueError(f"time out of range in UTC: {value.isoformat()}") from exc
-
-
-#: A provider timestamp, zone-less meaning UTC, normalised to UTC.
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+#: A provider timestamp: ISO 8601 text (zone-less meaning UTC; a number is refused, as the API documents
+#: datetimes), normalised to UTC.
+UtcDatetime = IsoTime
 
 EventId = Annotated[str, Field(pattern=EVENT_ID_PATTERN)]
 
