@@ -16,6 +16,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from regpipe.kafka import TOPICS, Topic, ensure_topics
 from regpipe.stack.kafka import KafkaServer
+from tests.conditions import eventually_async
 
 
 def test_every_topic_has_a_spec_and_the_dedup_changelog_mirrors_its_input() -> None:
@@ -51,12 +52,15 @@ async def test_ensure_creates_then_reports_unchanged_then_drift(own_broker: str)
         )
     finally:
         await admin.close()
-    # The broker applies a config change asynchronously (KRaft metadata): give it a moment to show.
-    for _ in range(50):
-        third = await ensure_topics(own_broker)
-        if not third.ok:
-            break
-        await asyncio.sleep(0.1)
+    # The broker applies a config change asynchronously (KRaft metadata): ask until it shows.
+    reports = []
+
+    async def drift_shows() -> bool:
+        reports.append(await ensure_topics(own_broker))
+        return not reports[-1].ok
+
+    await eventually_async(drift_shows, "the changed retention shows as drift")
+    third = reports[-1]
     assert not third.ok
     assert Topic.RAW.value in third.drift
     assert any("retention.ms" in problem for problem in third.drift[Topic.RAW.value])
