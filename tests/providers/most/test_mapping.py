@@ -583,3 +583,13 @@ def test_numeric_times_are_unix_seconds_whatever_their_size(value: Any, expected
 def test_numeric_times_beyond_the_calendar_in_seconds_are_schema_violations(value: Any) -> None:
     document = {"id": "e1", "type": "domain.expiring", "timestamp": value, "data": {"domain": "a.com"}}
     assert _reason(document) is QuarantineReason.SCHEMA_VIOLATION
+
+
+def test_validation_error_texts_are_bounded_whatever_the_number_of_errors() -> None:
+    # The text becomes a quarantine header: 20,000 bad orders must not make it megabytes long.
+    orders = [{"orderId": {"not": "an id"}, "domain": "a.com"} for _ in range(20_000)]
+    with pytest.raises(MappingError) as raised:
+        map_record(_raw(_envelope("orders.completed", {"batchId": "b1", "orders": orders})))
+    assert raised.value.reason is QuarantineReason.SCHEMA_VIOLATION
+    assert len(raised.value.message) < 1_000
+    assert "20000 errors" in raised.value.message
