@@ -25,7 +25,6 @@ from regpipe.contract.events import (
     PrewarmedMailbox,
     PrewarmupOrderFailed,
     PrewarmupOrderSucceeded,
-    ProviderError,
     SubscriptionRenewalFailed,
     SubscriptionRenewed,
     SubscriptionRenewing,
@@ -43,6 +42,7 @@ from regpipe.providers.kit import (
     parse_payload,
     parse_time,
     payload_domain,
+    provider_error,
     quarantines_hostile_shapes,
     schema_violation,
     screen_kept_strings,
@@ -108,16 +108,6 @@ def _user(user_id: str | None, email: str | None) -> User | None:
     return User(user_id=user_id, email=email)
 
 
-def _error(value: str | dict[str, JsonValue] | None) -> ProviderError | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return ProviderError(detail=value)
-    code = value.get("code")
-    detail = value.get("message", value.get("detail"))
-    return ProviderError(code=None if code is None else str(code), detail=None if detail is None else str(detail))
-
-
 def _kept(extras: dict[str, Any]) -> tuple[dict[str, JsonValue], bool]:
     cleaned, removed = withhold_secrets(extras)
     return dict(cleaned), removed
@@ -134,7 +124,7 @@ def _domain_order(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind
         "price": order.price,
         "user": _user(order.user_id, order.user_email),
         "message": order.message,
-        "error": _error(order.error),
+        "error": provider_error(order.error),
     }
     if kind is _Kind.DOMAIN_ORDER_SUCCESS:
         registered = DomainRegistered(
@@ -160,7 +150,7 @@ def _domain_renewal(factory: EventFactory, data: dict[str, JsonValue], kind: _Ki
         "period_years": renewal.years,
         "user": _user(renewal.user_id, renewal.user_email),
         "message": renewal.message,
-        "error": _error(renewal.error),
+        "error": provider_error(renewal.error),
     }
     if kind is _Kind.DOMAIN_RENEWAL_SUCCESS:
         renewed = DomainRenewed(
@@ -186,7 +176,7 @@ def _mailbox_order(factory: EventFactory, data: dict[str, JsonValue], kind: _Kin
         "quantity": order.quantity,
         "price": order.price,
         "message": order.message,
-        "error": _error(order.error),
+        "error": provider_error(order.error),
     }
     time = parse_time(order.creation_time, field="creation_time")
     if kind is _Kind.MAILBOX_ORDER_SUCCESS:
@@ -224,7 +214,7 @@ def _mailbox(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -> 
         updated_at=parse_time(mailbox.updated_time, field="updated_time"),
         credentials_withheld=withheld,
         message=mailbox.message,
-        error=_error(mailbox.error),
+        error=provider_error(mailbox.error),
     )
     time = (
         parse_time(mailbox.creation_time, field="creation_time")
@@ -264,7 +254,7 @@ def _subscription(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind
         description=subscription.description,
         subscription_status=subscription.subscription_status,
         message=subscription.message,
-        error=_error(subscription.error),
+        error=provider_error(subscription.error),
         provider_fields=kept,
     )
     # A successful renewal starts the new period: the best time the payload gives for when it happened.
@@ -310,7 +300,7 @@ def _prewarmup(factory: EventFactory, data: dict[str, JsonValue], kind: _Kind) -
         service_provider=order.service_provider,
         mailboxes=mailboxes,
         message=order.message,
-        error=_error(order.error),
+        error=provider_error(order.error),
     )
     event_type = EventType.PREWARMUP_ORDER_SUCCEEDED if succeeded else EventType.PREWARMUP_ORDER_FAILED
     outcome = Outcome.SUCCESS if succeeded else Outcome.FAILURE

@@ -46,6 +46,7 @@ from regpipe.providers.kit import (
     parse_payload,
     parse_time,
     payload_domain,
+    provider_error,
     quarantines_hostile_shapes,
     schema_violation,
     screen_kept_strings,
@@ -93,16 +94,7 @@ def map_record(raw: RawInput) -> list[CanonicalEvent]:
 
 
 def _error(value: payloads.ErrorValue | None) -> ProviderError | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return ProviderError(detail=value)
-    code = value.get("code", value.get("error_code"))
-    detail = value.get("message", value.get("detail", value.get("error")))
-    return ProviderError(
-        code=None if code is None else str(code),
-        detail=None if detail is None else str(detail),
-    )
+    return provider_error(value, code_keys=("code", "error_code"), detail_keys=("message", "detail", "error"))
 
 
 def _kept(*sources: dict[str, Any]) -> dict[str, JsonValue]:
