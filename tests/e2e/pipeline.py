@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import socket
 from pathlib import Path
 
 import httpx
 
+from tests.conditions import eventually_async
 from tests.service_process import ServiceUnderTest
 
 #: A Standard Webhooks secret for Most in these tests.
@@ -62,15 +62,18 @@ class Pipeline:
         """Start all three and wait until the receiver is ready."""
         for service in (self.receiver, self.normalizer, self.deduplicator):
             service.start()
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
+        async with httpx.AsyncClient(timeout=5) as client:
+
+            async def ready() -> bool:
                 try:
-                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
-                        return
+                    return (await client.get(f"{self.url}/readyz")).status_code == 200
                 except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"receiver never became ready:\n{self.receiver.log[-3000:]}")
+                    return False  # not listening yet
+
+            try:
+                await eventually_async(ready, "the receiver is ready", timeout_s=120)
+            except AssertionError as never:
+                raise AssertionError(f"{never}:\n{self.receiver.log[-3000:]}") from None
 
     def stop(self) -> None:
         """SIGTERM all three."""

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 
-from regpipe.contract import EventType, Outcome, Source, Transport, from_kafka_record
+from regpipe.contract import CanonicalEvent, EventType, Outcome, Source, Transport, from_kafka_record
 from regpipe.kafka import Topic, ensure_topics
+from regpipe.replay.groups import committed_offsets
 from regpipe.simulators.kit.webhook_sender import OutgoingWebhook, RetrySchedule, SenderAuth, WebhookSender
 from regpipe.webhooks.auth import AuthScheme
+from tests.conditions import eventually_async
 from tests.e2e.pipeline import MOST_SECRET, Pipeline
 from tests.kafka_io import read_topic
 
@@ -52,25 +55,44 @@ async def test_most_domain_expiring_webhook_becomes_one_canonical_event(kafka_bo
             unsigned = await client.post(f"{pipeline.url}/webhooks/most", content=body)
             assert unsigned.status_code == 401
 
-        def ours(records: list[object]) -> list[object]:
-            return [r for r in records if getattr(r, "key", None) == domain.encode()]
+        def ours(records: list[Any], key: bytes = domain.encode()) -> list[Any]:
+            return [r for r in records if r.key == key]
 
-        events = []
-        for _ in range(60):
-            records = await read_topic(kafka_bootstrap, Topic.EVENTS.value, timeout_s=1, settle_s=0.5)
-            events = [from_kafka_record(r.value, list(r.headers)) for r in ours(records)]  # type: ignore[attr-defined]
-            if events:
-                break
-        # Give a wrongly doubled event time to show up before counting.
-        records = await read_topic(kafka_bootstrap, Topic.EVENTS.value, timeout_s=3, settle_s=2)
-        events = [from_kafka_record(r.value, list(r.headers)) for r in ours(records)]  # type: ignore[attr-defined]
-        raw = await read_topic(kafka_bootstrap, Topic.RAW.value, timeout_s=2, settle_s=1)
+        async def read(topic: Topic) -> list[Any]:
+            return await read_topic(kafka_bootstrap, topic.value, timeout_s=1, settle_s=0.5)
+
+        raw: list[Any] = []
+        normalized: list[Any] = []
+        events: list[CanonicalEvent] = []
+
+        async def both_deliveries_on_raw() -> bool:
+            raw[:] = ours(await read(Topic.RAW), f"most:{event_id}".encode())
+            return len(raw) >= 2
+
+        async def both_copies_normalized() -> bool:
+            normalized[:] = ours(await read(Topic.NORMALIZED))
+            return len(normalized) >= 2
+
+        async def deduplicator_decided_both() -> bool:
+            committed = await committed_offsets(kafka_bootstrap, f"dedup-{tag}", Topic.NORMALIZED.value)
+            return all(committed.get(r.partition, 0) > r.offset for r in normalized)
+
+        async def published_once_at_least() -> bool:
+            events[:] = [from_kafka_record(r.value, list(r.headers)) for r in ours(await read(Topic.EVENTS))]
+            return bool(events)
+
+        # Conditions, not pauses: both deliveries are on raw (the unsigned one was answered 401 before, so nothing
+        # more can come), both copies were normalized, the deduplicator committed its decision on each (so a
+        # doubled event would already be on the public topic), and the event is there.
+        await eventually_async(both_deliveries_on_raw, "both deliveries on registrar.raw.v1", timeout_s=120)
+        await eventually_async(both_copies_normalized, "both copies on registrar.normalized.v1", timeout_s=120)
+        await eventually_async(deduplicator_decided_both, "the deduplicator committed both copies", timeout_s=120)
+        await eventually_async(published_once_at_least, "the event on registrar.events.v1", timeout_s=120)
     finally:
         pipeline.stop()
 
-    raw_ours = [r for r in raw if r.key == f"most:{event_id}".encode()]
-    assert len(raw_ours) == 2  # both deliveries kept as received; the unsigned one never published
-    assert all(r.value == body for r in raw_ours)
+    assert len(raw) == 2  # both deliveries kept as received; the unsigned one never published
+    assert all(r.value == body for r in raw)
     assert len(events) == 1, events
     event = events[0]
     assert event.type is EventType.DOMAIN_EXPIRING
