@@ -20,6 +20,7 @@ import asyncpg
 import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from regpipe.delivery.attempt import AttemptResult, send_attempt
 from regpipe.delivery.endpoint_slots import EndpointSlots
@@ -41,6 +42,8 @@ __all__ = ["Dispatcher", "DispatcherConfig"]
 
 _log = get_logger(__name__)
 _CHANNEL = "delivery_jobs"
+_FAILURE_PAUSE_S = 1.0
+_OUTBOX_BATCH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class DispatcherConfig:
     endpoints_refresh_s: float = 1.0
     max_in_flight: int = 512
     dlq_topic: str | None = None
+    outbox_interval_s: float = 10.0
     drain_timeout_s: float = 10.0
 
 
@@ -76,6 +80,8 @@ class Dispatcher:
         self._limits: dict[uuid.UUID, tuple[int, float | None]] = {}
         self._limits_at = -float("inf")
         self._wake = asyncio.Event()
+        self._dead_waiting = True  # look at the outbox once at start (a previous run may have left some)
+        self._outbox_at = -float("inf")
         self._tasks: set[asyncio.Task[None]] = set()
         self.healthy = False
 
@@ -87,16 +93,20 @@ class Dispatcher:
         try:
             while not stop.is_set():
                 self._wake.clear()
-                claimed = await self._claim_and_start()
-                await self._publish_dead()
-                self.healthy = True
+                try:
+                    claimed = await self._claim_and_start()
+                    await self._publish_dead()
+                    self.healthy = True
+                except (asyncpg.PostgresError, OSError, KafkaError) as exc:
+                    # PostgreSQL or Kafka unreachable: not ready, and try again shortly; nothing is lost, the jobs
+                    # are rows and their leases expire.
+                    self.healthy = False
+                    _log.error("dispatch cycle failed", error=f"{type(exc).__name__}: {exc}"[:300])
+                    await self._pause(stopper, _FAILURE_PAUSE_S)
+                    continue
                 if claimed:
                     continue
-                waker = asyncio.create_task(self._wake.wait())
-                await asyncio.wait(
-                    {waker, stopper}, timeout=self._config.poll_interval_s, return_when="FIRST_COMPLETED"
-                )
-                waker.cancel()
+                await self._pause(stopper, self._config.poll_interval_s)
         finally:
             stopper.cancel()
             self.healthy = False
@@ -104,6 +114,11 @@ class Dispatcher:
             with contextlib.suppress(asyncpg.PostgresError, OSError):
                 await listener.remove_listener(_CHANNEL, self._notified)
             await self._pool.release(listener)
+
+    async def _pause(self, stopper: asyncio.Task[Any], seconds: float) -> None:
+        waker = asyncio.create_task(self._wake.wait())
+        await asyncio.wait({waker, stopper}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        waker.cancel()
 
     def _notified(self, *_: Any) -> None:
         self._wake.set()
@@ -147,7 +162,7 @@ class Dispatcher:
                 return
             if transition.state is JobState.DEAD:
                 DELIVERY_DEAD.inc()
-                self._wake.set()  # the outbox has work
+                self._dead_waiting = True  # the outbox has work
             if transition.disable_reason is not None:
                 await self._disable(job.subscription_id, "gone", transition.disable_reason)
             elif transition.state is not JobState.DELIVERED and JobQueue.failing_too_long(
@@ -181,11 +196,18 @@ class Dispatcher:
             self._limits_at = -float("inf")
 
     async def _publish_dead(self) -> None:
+        # The outbox is read when this replica killed a job, and every `outbox_interval_s` for the jobs another
+        # replica left unpublished (it died between marking and publishing), not on every claim.
         if self._producer is None or self._config.dlq_topic is None:
             return
-        letters = await self._queue.unpublished_dead()
+        now = time.monotonic()
+        if not self._dead_waiting and now - self._outbox_at < self._config.outbox_interval_s:
+            return
+        self._dead_waiting, self._outbox_at = False, now
+        letters = await self._queue.unpublished_dead(_OUTBOX_BATCH)
         if not letters:
             return
+        self._dead_waiting = len(letters) == _OUTBOX_BATCH  # more are waiting
         futures = [await self._producer.send(self._config.dlq_topic, **_dlq_record(letter)) for letter in letters]
         await asyncio.gather(*futures)
         await self._queue.mark_published([letter.job_id for letter in letters])
