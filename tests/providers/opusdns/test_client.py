@@ -89,7 +89,9 @@ async def test_429_waits_as_long_as_retry_after_says(sim: OpusDnsSimulator, base
         elapsed = time.monotonic() - started
     assert len(listing.page.results) == 2
     assert _statuses(sim, Endpoint.LIST) == [429, 200]
-    assert 0.95 <= elapsed < 3.0  # not the 10 ms backoff of the policy: the provider's Retry-After
+    # Not the 10 ms backoff of the policy: the provider's Retry-After. The upper bound only rules out waiting on
+    # something else (the 20 s timeout); a loaded machine can add seconds to two local requests.
+    assert 0.95 <= elapsed < 15.0
 
 
 async def test_5xx_is_retried_and_gives_up_after_the_attempts(sim: OpusDnsSimulator, base_url: str) -> None:
