@@ -227,3 +227,18 @@ async def test_ordered_subscription_sends_one_domain_in_order(pool: asyncpg.Pool
     order = [a.webhook_id for a in receivers.of("failing_twice")]
     # each event is retried until it succeeds before the next one is first tried
     assert order == [str(e.id) for e in events for _ in range(3)]
+
+
+async def test_graceful_stop_releases_jobs_in_flight(pool: asyncpg.Pool, receivers: Receivers) -> None:
+    receivers.slow_s = 5.0
+    await subscriptions.create_subscription(
+        pool, _GUARD, SubscriptionSpec(url=receivers.url("slow"), max_concurrency=2)
+    )
+    await Intake(pool).store(_events(4))
+    config = DispatcherConfig(schedule=RetrySchedule.of([0, 0.1], jitter=0), poll_interval_s=0.05, drain_timeout_s=0.2)
+    running = Running(pool, config)
+    await wait_for(pool, "SELECT count(*) = 2 FROM delivery_jobs WHERE state = 'sending'")
+    await running.close()
+    # The two requests in flight were abandoned; their jobs are due again at once, not after the lease.
+    rows = await pool.fetch("SELECT state, lease_owner, attempts FROM delivery_jobs")
+    assert {(r["state"], r["lease_owner"], r["attempts"]) for r in rows} == {("pending", None, 0)}
