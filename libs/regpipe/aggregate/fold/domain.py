@@ -35,6 +35,10 @@ _STATUS_BY_TYPE: dict[EventType, str] = {
     EventType.DOMAIN_DELETED: "deleted",
     EventType.DOMAIN_BLOCKED: "blocked",
 }
+# Parametrised once: subscripting a generic model on every event costs a cache lookup each time.
+_TextRegister = Register[str]
+_TimeRegister = Register[datetime]
+_NamesRegister = Register[tuple[str, ...]]
 _VERIFICATION_BY_OUTCOME = {Outcome.SUCCESS: "verified", Outcome.FAILURE: "suspended"}
 
 
@@ -98,26 +102,26 @@ def step_domain(state: DomainState | None, key: DomainKey, event: CanonicalEvent
         state = DomainState(provider=key.provider, account=key.account, name=key.name)
     at = stamp_of(event)
     changes: dict[str, object] = {
-        "last_event": later(state.last_event, Register[str](value=event.type.value, at=at)),
+        "last_event": later(state.last_event, _TextRegister(value=event.type.value, at=at)),
         "first_event_at": event.time if state.first_event_at is None else min(state.first_event_at, event.time),
     }
     status = lifecycle_status(event)
     if status is not None:
-        changes["lifecycle"] = later(state.lifecycle, Register[str](value=status, at=at))
+        changes["lifecycle"] = later(state.lifecycle, _TextRegister(value=status, at=at))
     expires_at = getattr(event.data, "expires_at", None) if event.type.value.startswith("domain.") else None
     if isinstance(expires_at, datetime):
-        changes["expires_at"] = later(state.expires_at, Register[datetime](value=expires_at, at=at))
+        changes["expires_at"] = later(state.expires_at, _TimeRegister(value=expires_at, at=at))
     if event.type is EventType.DOMAIN_NAMESERVERS_UPDATED:
         servers = tuple(getattr(event.data, "nameservers", ()))
-        changes["nameservers"] = later(state.nameservers, Register[tuple[str, ...]](value=servers, at=at))
+        changes["nameservers"] = later(state.nameservers, _NamesRegister(value=servers, at=at))
     data = event.data
     if isinstance(data, DomainVerificationStatusChanged):
         value = data.verification_status or _VERIFICATION_BY_OUTCOME.get(event.outcome, "pending")
-        changes["verification_status"] = later(state.verification_status, Register[str](value=value, at=at))
+        changes["verification_status"] = later(state.verification_status, _TextRegister(value=value, at=at))
     if isinstance(data, DomainRegistrantChangeStatusChanged):
         value = data.status or "changed"
-        changes["registrant_change_status"] = later(state.registrant_change_status, Register[str](value=value, at=at))
+        changes["registrant_change_status"] = later(state.registrant_change_status, _TextRegister(value=value, at=at))
     if isinstance(data, DomainTransferStatusChanged):
         value = _transfer_status(data, event.outcome)
-        changes["transfer_status"] = later(state.transfer_status, Register[str](value=value, at=at))
+        changes["transfer_status"] = later(state.transfer_status, _TextRegister(value=value, at=at))
     return state.model_copy(update=changes)
