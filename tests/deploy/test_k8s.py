@@ -18,6 +18,8 @@ import yaml
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
+from regpipe.kafka.topics import TOPICS, Topic
+
 _ROOT = Path(__file__).resolve().parents[2]
 _K8S = _ROOT / "deploy" / "k8s"
 _KUBERNETES_VERSION = "1.33.0"
@@ -207,3 +209,22 @@ def test_receiver_public_port_serves_no_metrics_and_no_docs() -> None:
     for service in public:
         targets = {port["targetPort"] for port in service["spec"]["ports"]}
         assert targets <= {"http", ports["http"]}, targets
+
+
+def test_lag_autoscalers_watch_what_their_service_consumes() -> None:
+    bootstrap = next(doc["data"]["KAFKA_BOOTSTRAP_SERVERS"] for _, doc in _documents() if doc["kind"] == "ConfigMap")
+    commands = {w.name: w.containers[0]["command"][0] for w in _workloads()}
+    scalers = [doc for _, doc in _documents() if doc["kind"] == "ScaledObject"]
+    assert scalers
+    for scaler in scalers:
+        target = scaler["spec"]["scaleTargetRef"]["name"]
+        defaults = {name: f.default for name, f in _settings_of(commands[target]).model_fields.items()}
+        for trigger in scaler["spec"]["triggers"]:
+            if trigger["type"] != "kafka":
+                continue
+            metadata = trigger["metadata"]
+            assert metadata["bootstrapServers"] == bootstrap, target
+            assert metadata["consumerGroup"] in {v for k, v in defaults.items() if k.endswith("_group_id")}, target
+            assert metadata["topic"] in {v for k, v in defaults.items() if k.endswith("_input_topic")}, target
+            # More consumers than partitions would sit idle.
+            assert scaler["spec"]["maxReplicaCount"] <= TOPICS[Topic(metadata["topic"])].partitions, target
