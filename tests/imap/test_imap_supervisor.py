@@ -7,7 +7,6 @@ import random
 import subprocess
 from collections.abc import AsyncIterator, Callable
 
-import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 
@@ -20,13 +19,14 @@ from regpipe.imap.ingestor import MailboxIngestor
 from regpipe.imap.supervisor import MailboxSupervisor, ReaderState, ReconnectPolicy, lease_name
 from regpipe.ingest.publisher import RawPublisher
 from regpipe.kafka.producer import create_producer
-from regpipe.leadership.lease import AdvisoryLease, lease_key
+from regpipe.leadership.lease import ExpiringLease
 from regpipe.providers.opensrs.email import NotificationMailClassifier
 from regpipe.simulators.opensrs.events import generate_events
 from regpipe.simulators.opensrs.mail import MailboxTarget, deliver, notification_mail
 from regpipe.stack.dovecot import DovecotServer
 from tests.imap.mailboxes import imap_config, new_mailbox, stored
 from tests.kafka_io import RawTail
+from tests.leadership.lease_admin import take_over
 
 pytestmark = pytest.mark.integration
 
@@ -57,8 +57,8 @@ class _Replica:
         self.name = name
         self.stop = asyncio.Event()
         self.opened: list[ImapConnection] = []
-        self.lease = AdvisoryLease(
-            pg_dsn, lease_name(config), service=f"test-{name}", retry_interval_s=0.2, stop=self.stop
+        self.lease = ExpiringLease(
+            pg_dsn, lease_name(config), service=f"test-{name}", ttl_s=1.5, retry_interval_s=0.2, stop=self.stop
         )
         ingestor = MailboxIngestor(
             policy=MailboxPolicy(),
@@ -140,8 +140,8 @@ async def test_a_leader_that_loses_its_lease_stops_reading_at_once(
     try:
         await _until(lambda: leader.supervisor.state is ReaderState.READING)
         first = leader.opened[0]
-        await _terminate_lease_holder(pg_dsn, lease_name(config))
-        await _until(lambda: first.closed, timeout_s=3)  # within one lease check (0.3 s here)
+        await take_over(pg_dsn, lease_name(config), for_s=1.0)  # someone else holds it for a second
+        await _until(lambda: first.closed, timeout_s=3)  # within one renewal (0.5 s) and one lease check (0.3 s)
         lost = REGISTRY.get_sample_value(
             "regpipe_imap_session_errors_total", {"account": config.account, "error": "lease_lost"}
         )
@@ -208,18 +208,3 @@ async def test_stop_while_idling_logs_out_promptly(
     assert loop.time() - started < 2
     assert replica.supervisor.state is ReaderState.STOPPED
     assert not replica.lease.held
-
-
-async def _terminate_lease_holder(dsn: str, name: str) -> None:
-    unsigned = lease_key(name) & 0xFFFF_FFFF_FFFF_FFFF
-    connection = await asyncpg.connect(dsn)
-    try:
-        killed = await connection.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
-            " WHERE locktype = 'advisory' AND granted AND classid = $1::bigint::oid AND objid = $2::bigint::oid",
-            unsigned >> 32,
-            unsigned & 0xFFFF_FFFF,
-        )
-    finally:
-        await connection.close()
-    assert killed == 1

@@ -1,10 +1,20 @@
 """Leader election so that replicated pollers never poll the same account twice at once.
 
-`AdvisoryLease` is the lease (a PostgreSQL advisory lock per name); `run_while_leader` is the one loop every
-replicated worker runs its work through.
+`ExpiringLease` is the lease (a PostgreSQL row per name that expires unless renewed, with a fencing token);
+`run_while_leader` is the one loop every replicated worker runs its work through. See `docs/leadership.md`.
 """
 
-from regpipe.leadership.lease import AdvisoryLease, LeaseLostError, lease_key
+from regpipe.leadership.lease import DEFAULT_TTL_S, AdvisoryLease, ExpiringLease, LeaseLostError, lease_key
 from regpipe.leadership.loop import LeaderState, Lease, Shift, run_while_leader
 
-__all__ = ["AdvisoryLease", "LeaderState", "Lease", "LeaseLostError", "Shift", "lease_key", "run_while_leader"]
+__all__ = [
+    "DEFAULT_TTL_S",
+    "AdvisoryLease",
+    "ExpiringLease",
+    "LeaderState",
+    "Lease",
+    "LeaseLostError",
+    "Shift",
+    "lease_key",
+    "run_while_leader",
+]

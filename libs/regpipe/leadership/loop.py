@@ -23,7 +23,7 @@ _log = get_logger(__name__)
 
 
 class Lease(Protocol):
-    """What the loop needs of a lease (`AdvisoryLease`, or a fake in unit tests)."""
+    """What the loop needs of a lease (`ExpiringLease`, or a fake in unit tests)."""
 
     @property
     def name(self) -> str:

@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from regpipe.contract.sealing import RawSealer, parse_keyring
-from regpipe.leadership.lease import AdvisoryLease
+from regpipe.leadership.lease import DEFAULT_TTL_S, ExpiringLease
 
 __all__ = [
     "KafkaSettings",
@@ -57,18 +57,22 @@ class PostgresSettings(BaseSettings):
 
 
 class LeaseSettings(PostgresSettings):
-    """Leader election through a PostgreSQL advisory lock (pollers, the IMAP parser, schedulers)."""
+    """Leader election through an expiring PostgreSQL lease (pollers, the IMAP parser, schedulers)."""
 
+    lease_ttl_s: float = Field(
+        default=DEFAULT_TTL_S, gt=0, le=30, description="A standby takes over at most this long after the leader froze"
+    )
     lease_retry_interval_s: float = Field(default=1.0, gt=0, description="How often a standby tries the lease")
     lease_check_interval_s: float = Field(default=2.0, gt=0, description="How often the leader checks its lease")
     shutdown_grace_s: float = Field(default=10.0, ge=0, description="Time the leader's in-flight work gets on stop")
 
-    def lease(self, name: str, *, service: str, stop: asyncio.Event) -> AdvisoryLease:
+    def lease(self, name: str, *, service: str, stop: asyncio.Event) -> ExpiringLease:
         """The lease `name` as configured; a standby stops waiting for it when `stop` is set."""
-        return AdvisoryLease(
+        return ExpiringLease(
             self.postgres_dsn.get_secret_value(),
             name,
             service=service,
+            ttl_s=self.lease_ttl_s,
             retry_interval_s=self.lease_retry_interval_s,
             stop=stop,
         )

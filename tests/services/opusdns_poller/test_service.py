@@ -51,6 +51,7 @@ class OpusDnsProvider:
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
             "POSTGRES_DSN": pg_dsn,
             "LEASE_RETRY_INTERVAL_S": "0.2",
+            "LEASE_TTL_S": "3",
             "LEASE_CHECK_INTERVAL_S": "0.5",
             "HEALTH_HOST": "127.0.0.1",
         }
