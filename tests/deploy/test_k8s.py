@@ -228,3 +228,27 @@ def test_lag_autoscalers_watch_what_their_service_consumes() -> None:
             assert metadata["topic"] in {v for k, v in defaults.items() if k.endswith("_input_topic")}, target
             # More consumers than partitions would sit idle.
             assert scaler["spec"]["maxReplicaCount"] <= TOPICS[Topic(metadata["topic"])].partitions, target
+
+
+def test_prometheus_may_reach_every_metrics_port() -> None:
+    policies = [doc for _, doc in _documents() if doc["kind"] == "NetworkPolicy"]
+    scrape_ports = {
+        port["port"]
+        for policy in policies
+        for rule in policy["spec"].get("ingress", [])
+        if any(
+            peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "monitoring"
+            for peer in rule.get("from", [])
+        )
+        for port in rule.get("ports", [])
+    }
+    for workload in _workloads():
+        annotations = {}
+        for _, doc in _documents():
+            if doc["kind"] in _POD_OWNERS and doc["metadata"]["name"] == workload.name:
+                annotations = doc["spec"]["template"]["metadata"].get("annotations", {})
+        port = int(annotations.get("prometheus.io/port", 0))
+        if not port:
+            continue
+        names = {p["name"] for c in workload.containers for p in c.get("ports", []) if p["containerPort"] == port}
+        assert names & scrape_ports or port in scrape_ports, f"{workload}: Prometheus cannot reach port {port}"
