@@ -24,6 +24,7 @@ __all__ = [
     "Offsets",
     "RawRecord",
     "RawTail",
+    "Record",
     "Records",
     "TopicTail",
     "committed_offsets",
@@ -35,10 +36,12 @@ __all__ = [
     "produce_events",
     "produce_records",
     "raw_of_account",
+    "read_all",
     "read_since",
     "read_topic",
     "unique",
     "wait_until_committed",
+    "wait_until_committed_at_least",
 ]
 
 T = TypeVar("T")
@@ -122,8 +125,8 @@ async def committed_offsets(bootstrap: str, group: str, topic: str) -> tuple[dic
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = sorted(consumer.partitions_for_topic(topic) or set())
-        tps = [TopicPartition(topic, p) for p in partitions]
+        # A consumer that subscribes to nothing may not know the topic's partitions yet: wait for its metadata.
+        tps = await _partitions(consumer, topic)
         ends = await consumer.end_offsets(tps)
         committed = {tp.partition: (await consumer.committed(tp)) or 0 for tp in tps}
         return committed, {tp.partition: ends[tp] for tp in tps}
@@ -146,6 +149,23 @@ async def committed_total(bootstrap: str, group: str, topic: str) -> int:
     """How many records of `topic` the group has committed, over all partitions."""
     committed, _ = await committed_offsets(bootstrap, group, topic)
     return sum(committed.values())
+
+
+async def wait_until_committed_at_least(
+    bootstrap: str, group: str, topic: str, count: int, *, timeout_s: float = 60.0
+) -> int:
+    """Wait until `group` committed at least `count` records of `topic` in all; return how many it has."""
+    async with asyncio.timeout(timeout_s):
+        while (done := await committed_total(bootstrap, group, topic)) < count:  # noqa: ASYNC110 -- offsets, no event
+            await asyncio.sleep(0.05)
+    return done
+
+
+async def read_all(bootstrap: str, topic: str, *, isolation_level: str = "read_committed") -> Records:
+    """Every record `topic` holds now, from the beginning up to its current end (no settling wait)."""
+    tail: TopicTail[Record] = TopicTail(bootstrap, keep, topic, from_beginning=True, isolation_level=isolation_level)
+    async with tail:
+        return await tail.drain()
 
 
 def keep(record: Record) -> Record:
