@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from faststream.specification.asyncapi.v3_0_0.schema import ApplicationSchema
 
 from regpipe.contract import (
     CanonicalEvent,
@@ -99,3 +100,13 @@ def test_every_event_type_has_a_message_whose_payload_is_a_committed_schema() ->
     for channel in document["channels"].values():
         for ref in channel["messages"].values():
             assert ref["$ref"].rsplit("/", 1)[1] in messages
+
+
+def test_document_reads_as_asyncapi_3_in_faststream_models() -> None:
+    # FastStream's own AsyncAPI 3.0 models (what it generates for its services) read the document back whole.
+    schema = ApplicationSchema.model_validate(yaml.safe_load(_DOC.read_text()))
+    assert schema.asyncapi == "3.0.0"
+    assert len(schema.channels) == len(TOPICS)
+    assert schema.components is not None
+    assert schema.components.messages is not None
+    assert len(schema.components.messages) >= len(EventType)
