@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from standardwebhooks.webhooks import Webhook
 
 from regpipe.contract import CanonicalEvent
+from regpipe.contract.sealing import RawSealer
 from regpipe.delivery import history, redelivery, subscriptions
 from regpipe.delivery.address_guard import AddressGuard, SystemResolver
 from regpipe.delivery.dispatcher import Dispatcher, DispatcherConfig
@@ -22,6 +23,7 @@ from regpipe.delivery.intake import Intake
 from regpipe.delivery.job_queue import JobQueue
 from regpipe.delivery.models import SubscriptionSpec
 from regpipe.delivery.schedule import RetrySchedule
+from regpipe.delivery.signing import NO_SEALING
 from regpipe.kafka.producer import create_producer
 from tests.dedup.events import expiring
 from tests.delivery.databases import eventually, fresh_database, wait_for
@@ -49,9 +51,16 @@ async def receivers() -> AsyncIterator[Receivers]:
 class Running:
     """A dispatcher running in this process until the test ends."""
 
-    def __init__(self, pool: asyncpg.Pool, config: DispatcherConfig, producer: AIOKafkaProducer | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        config: DispatcherConfig,
+        producer: AIOKafkaProducer | None = None,
+        sealer: RawSealer = NO_SEALING,
+    ) -> None:
         self.client = create_delivery_client(_GUARD, timeout_s=5)
-        self.dispatcher = Dispatcher(pool, JobQueue(pool, "test-replica", 30), self.client, config, producer)
+        queue = JobQueue(pool, "test-replica", 30, sealer)
+        self.dispatcher = Dispatcher(pool, queue, self.client, config, producer)
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(self.dispatcher.run(self.stop))
 
@@ -100,10 +109,18 @@ async def test_matching_events_are_delivered_signed_with_the_event_id(pool: asyn
 
 
 async def test_rotation_overlap_signs_with_both_secrets(pool: asyncpg.Pool, receivers: Receivers) -> None:
-    created = await subscriptions.create_subscription(pool, _GUARD, SubscriptionSpec(url=receivers.url("healthy")))
-    rotated = await subscriptions.rotate_secret(pool, created.subscription.id, overlap_s=3600)
+    # Sealed at rest: the table holds neither secret in clear, and the dispatcher opens them to sign.
+    sealer = RawSealer({"k1": bytes(range(32))}, "k1")
+    spec = SubscriptionSpec(url=receivers.url("healthy"))
+    created = await subscriptions.create_subscription(pool, _GUARD, spec, sealer)
+    rotated = await subscriptions.rotate_secret(pool, created.subscription.id, overlap_s=3600, sealer=sealer)
+    stored = await pool.fetch("SELECT secret, seal_kid FROM delivery_secrets")
+    assert {row["seal_kid"] for row in stored} == {"k1"}
+    for secret in (created.secret, rotated.secret):
+        key = secret.get_secret_value()
+        assert all(key.encode() not in row["secret"] and key[6:].encode() not in row["secret"] for row in stored)
     await Intake(pool).store(_events(1))
-    running = Running(pool, _FAST)
+    running = Running(pool, _FAST, sealer=sealer)
     try:
         await eventually(lambda: len(receivers.of("healthy")) == 1, "one delivery")
     finally:

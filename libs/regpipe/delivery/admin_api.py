@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
+from regpipe.contract.sealing import RawSealer
 from regpipe.delivery import history, redelivery, subscriptions
 from regpipe.delivery.address_guard import AddressGuard
 from regpipe.delivery.errors import InvalidSubscriptionError, SubscriptionNotFoundError
@@ -30,6 +31,7 @@ from regpipe.delivery.models import (
     Subscription,
     SubscriptionSpec,
 )
+from regpipe.delivery.signing import NO_SEALING
 from regpipe.runtime.health import ReadinessCheck, health_app
 
 __all__ = ["create_admin_app"]
@@ -95,7 +97,11 @@ class _BearerCheck:
 
 
 def create_admin_app(
-    pool: asyncpg.Pool, guard: AddressGuard, token: SecretStr | None, ready: ReadinessCheck
+    pool: asyncpg.Pool,
+    guard: AddressGuard,
+    token: SecretStr | None,
+    ready: ReadinessCheck,
+    sealer: RawSealer = NO_SEALING,
 ) -> FastAPI:
     """The API over the lib's command and query functions; probes and metrics mounted beside it."""
     app = FastAPI(
@@ -122,7 +128,7 @@ def create_admin_app(
     @router.post("/subscriptions", status_code=201, responses=errors)
     async def create(spec: SubscriptionSpec) -> SubscriptionWithSecret:
         """Create a subscription; the answer holds its signing secret, shown only this once."""
-        created = await subscriptions.create_subscription(pool, guard, spec)
+        created = await subscriptions.create_subscription(pool, guard, spec, sealer)
         return SubscriptionWithSecret(subscription=created.subscription, secret=created.secret.get_secret_value())
 
     @router.get("/subscriptions", responses=errors)
@@ -139,7 +145,7 @@ def create_admin_app(
     async def rotate(subscription_id: uuid.UUID, request: RotateRequest | None = None) -> SecretRotation:
         """A new secret; the current one keeps signing for `overlap_s` (both sign meanwhile)."""
         overlap = (request or RotateRequest()).overlap_s
-        rotated = await subscriptions.rotate_secret(pool, subscription_id, overlap)
+        rotated = await subscriptions.rotate_secret(pool, subscription_id, overlap, sealer)
         return SecretRotation(
             subscription_id=rotated.subscription_id,
             secret=rotated.secret.get_secret_value(),

@@ -13,11 +13,16 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from regpipe.contract.errors import SealError
+from regpipe.contract.sealing import RawSealer
 from regpipe.delivery.attempt import AttemptResult
-from regpipe.delivery.signing import SigningSecret
+from regpipe.delivery.signing import NO_SEALING, SigningSecret, open_secret
 from regpipe.delivery.transitions import Transition
+from regpipe.observability.logging import get_logger
 
 __all__ = ["ClaimedJob", "DeadLetter", "JobQueue", "RecordedOutcome"]
+
+_log = get_logger(__name__)
 
 _CLAIM = """
 WITH capacity AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS c(subscription_id, free)),
@@ -50,7 +55,8 @@ claimed AS (
 SELECT c.id, c.subscription_id, c.event_id, c.attempts, s.url, e.body,
        array_agg(k.secret ORDER BY k.created_at DESC) FILTER (WHERE k.secret IS NOT NULL) AS secrets,
        array_agg(k.created_at ORDER BY k.created_at DESC) FILTER (WHERE k.secret IS NOT NULL) AS secrets_created,
-       array_agg(k.expires_at ORDER BY k.created_at DESC) FILTER (WHERE k.secret IS NOT NULL) AS secrets_expire
+       array_agg(k.expires_at ORDER BY k.created_at DESC) FILTER (WHERE k.secret IS NOT NULL) AS secrets_expire,
+       array_agg(k.seal_kid ORDER BY k.created_at DESC) FILTER (WHERE k.secret IS NOT NULL) AS secrets_kid
 FROM claimed c
 JOIN delivery_subscriptions s ON s.id = c.subscription_id
 JOIN delivery_events e ON e.event_id = c.event_id
@@ -123,25 +129,33 @@ class DeadLetter:
     body: bytes
 
 
-def _claimed(row: asyncpg.Record) -> ClaimedJob:
-    secrets = tuple(
-        SigningSecret(secret, created, expires)
-        for secret, created, expires in zip(
-            row["secrets"] or (), row["secrets_created"] or (), row["secrets_expire"] or (), strict=True
-        )
-    )
+def _claimed(row: asyncpg.Record, sealer: RawSealer) -> ClaimedJob:
+    secrets: list[SigningSecret] = []
+    for stored, created, expires, key_id in zip(
+        row["secrets"] or (),
+        row["secrets_created"] or (),
+        row["secrets_expire"] or (),
+        row["secrets_kid"] or (),
+        strict=True,
+    ):
+        try:
+            secrets.append(SigningSecret(open_secret(sealer, stored, key_id), created, expires))
+        except SealError as exc:
+            # Without this secret the request is signed by the others (or, with none, fails and is retried).
+            _log.error("a signing secret does not open", subscription_id=str(row["subscription_id"]), error=str(exc))
     return ClaimedJob(
-        row["id"], row["subscription_id"], row["event_id"], row["attempts"], row["url"], row["body"], secrets
+        row["id"], row["subscription_id"], row["event_id"], row["attempts"], row["url"], row["body"], tuple(secrets)
     )
 
 
 class JobQueue:
     """The dispatcher's SQL, owned by one replica (`owner` names its leases)."""
 
-    def __init__(self, pool: asyncpg.Pool, owner: str, lease_s: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, owner: str, lease_s: float, sealer: RawSealer = NO_SEALING) -> None:
         self._pool = pool
         self.owner = owner
         self._lease_s = lease_s
+        self._sealer = sealer
 
     async def claim(self, capacity: dict[uuid.UUID, int]) -> list[ClaimedJob]:
         """Claim up to `capacity[endpoint]` due jobs of each endpoint (enabled, not paused)."""
@@ -149,7 +163,7 @@ class JobQueue:
         if not wanted:
             return []
         rows = await self._pool.fetch(_CLAIM, [w[0] for w in wanted], [w[1] for w in wanted], self.owner, self._lease_s)
-        return [_claimed(row) for row in rows]
+        return [_claimed(row, self._sealer) for row in rows]
 
     async def record(self, job: ClaimedJob, result: AttemptResult, transition: Transition) -> RecordedOutcome:
         """The attempt, the job's next state and the endpoint's health, in one statement."""

@@ -8,9 +8,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from regpipe.contract.sealing import RawSealer
 from regpipe.webhooks.standard_webhooks import SECRET_PREFIX, signature_headers
 
-__all__ = ["SigningSecret", "delivery_headers", "generate_secret", "valid_secrets"]
+__all__ = [
+    "NO_SEALING",
+    "SigningSecret",
+    "delivery_headers",
+    "generate_secret",
+    "open_secret",
+    "seal_secret",
+    "valid_secrets",
+]
+
+#: A sealer with an empty key ring: secrets are stored as they are.
+NO_SEALING = RawSealer({}, None)
 
 _SECRET_BYTES = 32
 
@@ -30,6 +42,16 @@ class SigningSecret:
 def generate_secret() -> str:
     """A new `whsec_` secret: 32 random bytes, base64."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
+
+
+def seal_secret(sealer: RawSealer, secret: str) -> tuple[bytes, str | None]:
+    """The stored form of a secret: sealed under the active key when there is one, and its key id."""
+    return sealer.seal(secret.encode())
+
+
+def open_secret(sealer: RawSealer, stored: bytes, key_id: str | None) -> str:
+    """The secret from its stored form (`SealError` when the key ring lacks its key)."""
+    return sealer.open(stored, key_id).decode()
 
 
 def valid_secrets(all_secrets: Iterable[SigningSecret], now: datetime) -> list[str]:

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 import asyncpg
 from pydantic import SecretStr
 
+from regpipe.contract.sealing import RawSealer
 from regpipe.delivery.address_guard import AddressGuard
 from regpipe.delivery.errors import SubscriptionNotFoundError
 from regpipe.delivery.filters import EventFilter
 from regpipe.delivery.models import CreatedSubscription, EndpointHealth, RotatedSecret, Subscription, SubscriptionSpec
-from regpipe.delivery.signing import generate_secret
+from regpipe.delivery.signing import NO_SEALING, generate_secret, seal_secret
 
 __all__ = [
     "DEFAULT_OVERLAP_S",
@@ -28,6 +29,8 @@ __all__ = [
 
 #: How long a rotated-out secret keeps signing by default.
 DEFAULT_OVERLAP_S = 24 * 3600
+
+_INSERT_SECRET = "INSERT INTO delivery_secrets (subscription_id, secret, seal_kid) VALUES ($1, $2, $3)"  # noqa: S105 - SQL
 
 _SELECT = """
 SELECT s.*, h.last_success_at, h.last_failure_at, h.failing_since, h.consecutive_failures, h.paused_until
@@ -60,8 +63,11 @@ def _subscription(row: asyncpg.Record) -> Subscription:
     )
 
 
-async def create_subscription(pool: asyncpg.Pool, guard: AddressGuard, spec: SubscriptionSpec) -> CreatedSubscription:
-    """Validate filters and URL (SSRF guard), store the subscription with a fresh secret; return both once."""
+async def create_subscription(
+    pool: asyncpg.Pool, guard: AddressGuard, spec: SubscriptionSpec, sealer: RawSealer = NO_SEALING
+) -> CreatedSubscription:
+    """Validate filters and URL (SSRF guard), store the subscription with a fresh secret (sealed with `sealer`'s
+    active key, if any); return both, the secret this once."""
     parsed = EventFilter.parse(spec.event_types, spec.sources, spec.domain_suffixes)
     await guard.check_url(spec.url)
     subscription_id = uuid.uuid4()
@@ -82,9 +88,7 @@ async def create_subscription(pool: asyncpg.Pool, guard: AddressGuard, spec: Sub
             spec.rate_limit_per_s,
             spec.ordered,
         )
-        await connection.execute(
-            "INSERT INTO delivery_secrets (subscription_id, secret) VALUES ($1, $2)", subscription_id, secret
-        )
+        await connection.execute(_INSERT_SECRET, subscription_id, *seal_secret(sealer, secret))
         await connection.execute("INSERT INTO delivery_endpoint_health (subscription_id) VALUES ($1)", subscription_id)
         row = await connection.fetchrow(_SELECT + " WHERE s.id = $1", subscription_id)
     assert row is not None  # inserted just above, in this transaction
@@ -106,7 +110,10 @@ async def get_subscription(pool: asyncpg.Pool, subscription_id: uuid.UUID) -> Su
 
 
 async def rotate_secret(
-    pool: asyncpg.Pool, subscription_id: uuid.UUID, overlap_s: float = DEFAULT_OVERLAP_S
+    pool: asyncpg.Pool,
+    subscription_id: uuid.UUID,
+    overlap_s: float = DEFAULT_OVERLAP_S,
+    sealer: RawSealer = NO_SEALING,
 ) -> RotatedSecret:
     """A new current secret; the previous current one keeps signing for `overlap_s` (both sign meanwhile)."""
     secret = generate_secret()
@@ -124,9 +131,7 @@ async def rotate_secret(
             subscription_id,
             until,
         )
-        await connection.execute(
-            "INSERT INTO delivery_secrets (subscription_id, secret) VALUES ($1, $2)", subscription_id, secret
-        )
+        await connection.execute(_INSERT_SECRET, subscription_id, *seal_secret(sealer, secret))
         await connection.execute(
             "DELETE FROM delivery_secrets WHERE subscription_id = $1 AND expires_at < now()", subscription_id
         )

@@ -111,7 +111,7 @@ def build_catalog(
     # The run command's subscriber listens on 127.0.0.1, which the SSRF guard refuses unless allowed.
     add("delivery", "delivery", {
         "POSTGRES_DSN": dsn, "DELIVERY_ADMIN_TOKEN": secrets.delivery_admin,
-        "DELIVERY_ALLOWED_NETWORKS": "127.0.0.0/8", "DELIVERY_RETRY_SCHEDULE_S": "0,2,5,10,30,60,300",
+        "DELIVERY_ALLOWED_NETWORKS": "127.0.0.0/8", "DELIVERY_RETRY_SCHEDULE_S": "0,2,5,10,30,60,300", **seal,
     }, port=delivery_port, extra={"admin API": f"http://127.0.0.1:{delivery_port}/docs"})  # fmt: skip
     aggregator_port = free_port()
     # Short quiet time and scan period so Cold Mail orders settle and checkpoints appear while one watches.

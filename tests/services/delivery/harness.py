@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import time
 import uuid
@@ -50,6 +51,9 @@ async def service_env(
         "DELIVERY_LEASE_S": str(lease_s),
         "DELIVERY_POLL_INTERVAL_S": "0.1",
         "HEALTH_HOST": "127.0.0.1",
+        # signing secrets sealed at rest (a demo key)
+        "RAW_SEAL_KEYS": "svc1:" + base64.b64encode(bytes(range(32))).decode(),
+        "RAW_SEAL_ACTIVE_KEY": "svc1",
     }
 
 

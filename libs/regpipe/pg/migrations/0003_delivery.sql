@@ -17,11 +17,13 @@ CREATE TABLE delivery_subscriptions (
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
 
--- Signing secrets; a rotated-out secret keeps signing until `expires_at` (the overlap).
+-- Signing secrets; a rotated-out secret keeps signing until `expires_at` (the overlap). Sealed with AES-GCM under
+-- key `seal_kid` of the service's key ring when one is configured (NULL: stored as is).
 CREATE TABLE delivery_secrets (
     id              bigserial   PRIMARY KEY,
     subscription_id uuid        NOT NULL REFERENCES delivery_subscriptions (id) ON DELETE CASCADE,
-    secret          text        NOT NULL,
+    secret          bytea       NOT NULL,
+    seal_kid        text,
     created_at      timestamptz NOT NULL DEFAULT now(),
     expires_at      timestamptz           -- NULL: current
 );

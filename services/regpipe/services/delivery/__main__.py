@@ -111,7 +111,7 @@ def create(
             rate_limit_per_s=rate_limit_per_s,
             ordered=ordered,
         )
-        created = await subscriptions.create_subscription(pool, create_guard(settings), spec)
+        created = await subscriptions.create_subscription(pool, create_guard(settings), spec, settings.sealer())
         return {
             "subscription": created.subscription.model_dump(mode="json"),
             "secret": created.secret.get_secret_value(),
@@ -130,8 +130,8 @@ def list_() -> None:
 def rotate(subscription_id: uuid.UUID, overlap_s: float = subscriptions.DEFAULT_OVERLAP_S) -> None:
     """A new secret (printed once); the current one keeps signing for --overlap-s."""
 
-    async def action(_: DeliverySettings, pool: asyncpg.Pool) -> dict[str, Any]:
-        rotated = await subscriptions.rotate_secret(pool, subscription_id, overlap_s)
+    async def action(settings: DeliverySettings, pool: asyncpg.Pool) -> dict[str, Any]:
+        rotated = await subscriptions.rotate_secret(pool, subscription_id, overlap_s, settings.sealer())
         return {
             "subscription_id": str(rotated.subscription_id),
             "secret": rotated.secret.get_secret_value(),

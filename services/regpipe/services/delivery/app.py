@@ -53,9 +53,10 @@ async def run(settings: DeliverySettings) -> None:
         ),
         Intake(pool),
     )
+    sealer = settings.sealer()
     dispatcher = Dispatcher(
         pool,
-        JobQueue(pool, _owner(), settings.delivery_lease_s),
+        JobQueue(pool, _owner(), settings.delivery_lease_s, sealer),
         client,
         DispatcherConfig(
             schedule=settings.retry_schedule(),
@@ -71,7 +72,7 @@ async def run(settings: DeliverySettings) -> None:
     def ready() -> str | None:
         return None if dispatcher.healthy else "dispatcher not running yet"
 
-    admin = create_admin_app(pool, guard, settings.delivery_admin_token, ready)
+    admin = create_admin_app(pool, guard, settings.delivery_admin_token, ready, sealer)
 
     async def work(stop: asyncio.Event) -> None:
         await producer.start()

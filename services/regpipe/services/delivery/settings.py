@@ -20,10 +20,11 @@ def _csv(value: object) -> object:
     return value
 
 
-class DeliverySettings(blocks.KafkaSettings, blocks.PostgresSettings, blocks.ServiceSettings):
+class DeliverySettings(blocks.KafkaSettings, blocks.PostgresSettings, blocks.SealSettings, blocks.ServiceSettings):
     """Every setting of the delivery service; env var = field name in upper case.
 
-    `HEALTH_PORT` serves the admin API together with `/healthz`, `/readyz` and `/metrics`.
+    `HEALTH_PORT` serves the admin API together with `/healthz`, `/readyz` and `/metrics`. The seal key ring
+    (`RAW_SEAL_KEYS`, `RAW_SEAL_ACTIVE_KEY`) seals the subscribers' signing secrets at rest.
     """
 
     health_port: int = Field(default=8088, ge=0, le=65535, description="Admin API + probes + metrics; 0: off")
