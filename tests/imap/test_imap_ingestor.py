@@ -31,6 +31,7 @@ from regpipe.simulators.opensrs.mail import (
     notification_mail,
 )
 from regpipe.stack.dovecot import DovecotServer
+from tests.conditions import eventually
 from tests.imap.mailboxes import imap_config, new_mailbox, stored
 from tests.kafka_io import RawTail
 
@@ -237,14 +238,16 @@ async def test_nothing_is_moved_when_kafka_does_not_acknowledge(
     assert await stored(mailbox) == []
 
 
-async def test_idle_picks_up_a_new_mail_within_two_seconds(
+async def test_idle_picks_up_a_new_mail_long_before_the_next_poll(
     imap_server: DovecotServer, kafka_bootstrap: str, publisher: RawPublisher
 ) -> None:
+    # Milliseconds on a quiet machine (printed); the assertion only needs to tell IDLE from the 120 s poll, so a
+    # loaded machine cannot fail it.
     mailbox = new_mailbox(imap_server)
     first, second = (notification_mail(event) for event in generate_events(random.Random(17), 2))
-    latency = await _pickup_latency(imap_server, mailbox, kafka_bootstrap, publisher, first, second)
+    latency = await _pickup_latency(imap_server, mailbox, kafka_bootstrap, publisher, first, second, poll_s=120.0)
     print(f"IDLE pickup latency: {latency * 1000:.0f} ms")
-    assert latency < 2.0
+    assert latency < 60.0
 
 
 async def test_without_idle_the_mailbox_is_polled(
@@ -255,7 +258,7 @@ async def test_without_idle_the_mailbox_is_polled(
     latency = await _pickup_latency(
         imap_server, mailbox, kafka_bootstrap, publisher, first, second, ignore=frozenset({"IDLE"}), poll_s=1.0
     )
-    assert latency < 2.5
+    assert latency < 60.0  # picked up without IDLE at all: by a poll (a second apart), within the deadline
 
 
 async def test_tls_mailbox_with_every_kind_of_mail(
@@ -304,14 +307,16 @@ async def _pickup_latency(
         async with RawTail(kafka_bootstrap, mailbox.username) as raw:
             running = asyncio.create_task(ingestor.run(connection, stop))
             await deliver(mailbox, [first])
-            await raw.wait_for(1, timeout_s=10)
-            await asyncio.sleep(0.5)  # now idling (or sleeping between polls)
+            await raw.wait_for(1, timeout_s=60)
+            if "IDLE" not in ignore:
+                # Deliver once the ingestor idles (a condition, not a pause), so that IDLE is what is measured.
+                await eventually(lambda: connection._client.has_pending_idle(), "the ingestor idles")
             sent = time.monotonic()
             await deliver(mailbox, [second])
-            records = await raw.wait_for(2, timeout_s=10)
+            records = await raw.wait_for(2, timeout_s=60)
             latency = time.monotonic() - sent
             stop.set()
-            await asyncio.wait_for(running, timeout=5)
+            await asyncio.wait_for(running, timeout=30)
     finally:
         await connection.close()
     assert records[1].value == second
