@@ -17,7 +17,7 @@ from regpipe.aggregate.checkpoints import due_checkpoints
 from regpipe.aggregate.scheduler import Scheduler, SchedulerConfig
 from regpipe.aggregate.store import apply_events
 from regpipe.contract import EventType, Source
-from regpipe.leadership import AdvisoryLease, LeaderState
+from regpipe.leadership import ExpiringLease, LeaderState
 from tests.aggregate.databases import fresh_database
 from tests.aggregate.events import domain_event
 
@@ -124,7 +124,7 @@ async def test_one_scheduler_at_a_time(pool: asyncpg.Pool, dsn: str) -> None:
             pool,
             clock,
             config,
-            lease=AdvisoryLease(dsn, "test-scheduler", service="t", retry_interval_s=0.1, stop=stop),
+            lease=ExpiringLease(dsn, "test-scheduler", service="t", ttl_s=3, retry_interval_s=0.1, stop=stop),
         )
         for _ in range(2)
     ]

@@ -14,7 +14,6 @@ from regpipe.aggregate.probe import StoreProbe
 from regpipe.aggregate.scheduler import Scheduler, SchedulerConfig
 from regpipe.aggregate.store import OutboxRelay
 from regpipe.kafka.producer import create_producer
-from regpipe.leadership import AdvisoryLease
 from regpipe.pg.migrate import apply_migrations
 from regpipe.runtime import run_worker, serve_app
 from regpipe.services.aggregator.settings import AggregatorSettings
@@ -56,13 +55,7 @@ async def run(settings: AggregatorSettings) -> None:
     api = create_read_api(service=SERVICE, pool=lambda: pool, tokens=settings.api_tokens(), ready=ready)
 
     async def work(stop: asyncio.Event) -> None:
-        lease = AdvisoryLease(
-            dsn,
-            settings.aggregator_lease_name,
-            service=SERVICE,
-            retry_interval_s=settings.lease_retry_interval_s,
-            stop=stop,
-        )
+        lease = settings.lease(settings.aggregator_lease_name, service=SERVICE, stop=stop)
         scheduler = Scheduler(
             pool,
             _now,
@@ -70,6 +63,7 @@ async def run(settings: AggregatorSettings) -> None:
                 interval_s=settings.aggregator_scan_interval_s,
                 settle_quiet_s=settings.aggregator_settle_quiet_s,
                 lease_check_interval_s=settings.lease_check_interval_s,
+                shutdown_grace_s=settings.shutdown_grace_s,
             ),
             lease=lease,
             wake_relay=relay.wake,
