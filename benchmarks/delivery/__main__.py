@@ -6,8 +6,8 @@ Starts a throwaway Kafka broker and PostgreSQL server, and a subscriber endpoint
 1. **bare httpx**: one pooled `httpx.AsyncClient` posts N signed event bodies with the same concurrency the
    subscription allows (the ceiling any delivery loop could reach on this machine);
 2. **delivery service**: N events are put on the input topic, then `regpipe-delivery` (its own process) starts
-   and delivers them (intake into PostgreSQL, claim, sign, send, record); deliveries/s from the first to the
-   last arrival at the subscriber; the ratio 2/1 is the cost of durability (job rows, attempt rows, leases);
+   and delivers them (intake into PostgreSQL, claim, sign, send, record); the ratio 2/1 is the cost of
+   durability (job rows, attempt rows, leases). Both rates are arrivals/s at the subscriber, first to last;
 3. **latency**: with the service running, events are produced at R/s for S seconds; for each, the time from the
    broker's acknowledgement (the event is on the topic) to its arrival at the subscriber (p50, p99, max).
 
@@ -86,8 +86,9 @@ async def _wait_arrivals(
     raise RuntimeError(f"only {len(await _arrivals(client, base))} of {count} arrived")
 
 
-async def _bare(base: str, events: list[CanonicalEvent], secret: str) -> float:
-    """Deliveries/s of one pooled httpx client posting the signed bodies, `_CONCURRENCY` at a time."""
+async def _bare(base: str, events: list[CanonicalEvent], secret: str) -> None:
+    """One pooled httpx client posts the signed bodies, `_CONCURRENCY` at a time (each signed when sent, as the
+    service does)."""
     bodies = [(str(e.id), event_body(e)) for e in events]
     queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
     for item in bodies:
@@ -102,9 +103,7 @@ async def _bare(base: str, events: list[CanonicalEvent], secret: str) -> float:
                 answer = await client.post(f"{base}/hook", content=body, headers=headers)
                 answer.raise_for_status()
 
-        started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(_CONCURRENCY)))
-        return len(bodies) / (time.perf_counter() - started)
 
 
 async def _produce(bootstrap: str, events: list[CanonicalEvent], rate: float | None) -> dict[str, float]:
@@ -126,6 +125,12 @@ async def _produce(bootstrap: str, events: list[CanonicalEvent], rate: float | N
     finally:
         await producer.stop()
     return acked
+
+
+def _rate(arrivals: list[tuple[str, float]]) -> float:
+    """Arrivals per second at the subscriber, first to last (both measurements are timed the same way)."""
+    times = sorted(t for _, t in arrivals)
+    return (len(times) - 1) / (times[-1] - times[0])
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -177,7 +182,8 @@ async def run(events: int, rate: float, seconds: float) -> dict[str, Any]:
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
             load_before = _load()
-            bare_rate = await _bare(base, [_event(i) for i in range(events)], secret)
+            await _bare(base, [_event(i) for i in range(events)], secret)
+            bare_rate = _rate(await _wait_arrivals(client, base, events))
             await client.post(f"{base}/reset")
 
             backlog = [_event(i) for i in range(events)]
@@ -194,9 +200,7 @@ async def run(events: int, rate: float, seconds: float) -> dict[str, Any]:
                 "LOG_LEVEL": "WARNING",
             }
             service = _spawn(["-m", "regpipe.services.delivery"], env)
-            got = await _wait_arrivals(client, base, events)
-            times = sorted(t for _, t in got)
-            service_rate = (len(times) - 1) / (times[-1] - times[0])
+            service_rate = _rate(await _wait_arrivals(client, base, events))
             await client.post(f"{base}/reset")
 
             paced = [_event(i) for i in range(int(rate * seconds))]
