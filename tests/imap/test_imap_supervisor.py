@@ -88,7 +88,7 @@ class _Replica:
             await asyncio.wait_for(self.task, timeout=15)
 
 
-async def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+async def _until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not condition():  # noqa: ASYNC110 -- supervisor states and counters have no event to await
             await asyncio.sleep(0.05)
@@ -116,7 +116,8 @@ async def test_two_replicas_only_one_reads_and_the_other_takes_over(
             await raw.poll()
             assert sorted(record.value for record in raw.records) == sorted(batch)  # each exactly once
             assert (first.connections, second.connections) == (1, 0)
-            assert second.supervisor.state is ReaderState.WAITING_FOR_LEASE
+            # Once it got there (it starts beside a busy leader): a state reached, not one assumed after a pause.
+            await _until(lambda: second.supervisor.state is ReaderState.WAITING_FOR_LEASE)
 
             await first.shutdown()
             await _until(lambda: second.supervisor.state is ReaderState.READING)
@@ -141,7 +142,8 @@ async def test_a_leader_that_loses_its_lease_stops_reading_at_once(
         await _until(lambda: leader.supervisor.state is ReaderState.READING)
         first = leader.opened[0]
         await take_over(pg_dsn, lease_name(config), for_s=1.0)  # someone else holds it for a second
-        await _until(lambda: first.closed, timeout_s=3)  # within one renewal (0.5 s) and one lease check (0.3 s)
+        # Within one renewal (0.5 s) and one lease check (0.3 s) on a quiet machine; the deadline allows for load.
+        await _until(lambda: first.closed, timeout_s=30)
         lost = REGISTRY.get_sample_value(
             "regpipe_imap_session_errors_total", {"account": config.account, "error": "lease_lost"}
         )
@@ -201,10 +203,11 @@ async def test_stop_while_idling_logs_out_promptly(
     replica = _Replica(imap_config(imap_server, mailbox), publisher, pg_dsn, "idle")
     replica.start()
     await _until(lambda: replica.supervisor.state is ReaderState.READING)
-    await asyncio.sleep(0.3)
+    await _until(lambda: bool(replica.opened) and replica.opened[-1]._client.has_pending_idle())
     loop = asyncio.get_running_loop()
     started = loop.time()
     await replica.shutdown()
-    assert loop.time() - started < 2
+    # Promptly: not after the IDLE ends by itself (minutes); seconds of slack for a loaded machine.
+    assert loop.time() - started < 10
     assert replica.supervisor.state is ReaderState.STOPPED
     assert not replica.lease.held
