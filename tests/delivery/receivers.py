@@ -33,7 +33,7 @@ class Arrival:
 class Receivers:
     """Endpoints by path: `healthy`, `flapping` (every other request fails), `slow` (answers after `slow_s`),
     `gone` (410), `throttled` (429 + Retry-After for the first attempt of each id), `failing_twice` (500 for the
-    first two attempts of each id), `broken` (always 500)."""
+    first two attempts of each id), `broken` (always 500), `nul` (200 with a NUL byte in the body)."""
 
     slow_s: float = 2.0
     retry_after_s: int = 1
@@ -80,6 +80,8 @@ class Receivers:
         else:
             status = 200
         self.arrivals.append(Arrival(endpoint, webhook_id, time.monotonic(), dict(request.headers), body, status))
+        if endpoint == "nul":
+            return Response(b"thanks\x00", status_code=200)
         return PlainTextResponse("ok" if status < 300 else "not now", status_code=status, headers=headers)
 
 

@@ -139,8 +139,11 @@ async def test_redeliveries_carry_the_same_webhook_id(pool: asyncpg.Pool, receiv
     running = Running(pool, _FAST)
     try:
         await eventually(lambda: len(receivers.of("healthy")) == 4, "first deliveries")
+        # (a job whose outcome is still being recorded is left alone by a redelivery)
+        await wait_for(pool, "SELECT count(*) = 4 FROM delivery_jobs WHERE state = 'delivered'")
         assert (await redelivery.redeliver_event(pool, sid, events[0].id)).scheduled == 1
         await eventually(lambda: len(receivers.of("healthy")) == 5, "one redelivery")
+        await wait_for(pool, "SELECT count(*) = 4 FROM delivery_jobs WHERE state = 'delivered'")
         assert receivers.of("healthy")[-1].webhook_id == str(events[0].id)
         report = await redelivery.redeliver_range(pool, sid, events[1].time, events[3].time)
         assert report.scheduled == 2  # events 1 and 2: the range is half-open
@@ -259,3 +262,15 @@ async def test_graceful_stop_releases_jobs_in_flight(pool: asyncpg.Pool, receive
     # The two requests in flight were abandoned; their jobs are due again at once, not after the lease.
     rows = await pool.fetch("SELECT state, lease_owner, attempts FROM delivery_jobs")
     assert {(r["state"], r["lease_owner"], r["attempts"]) for r in rows} == {("pending", None, 0)}
+
+
+async def test_an_answer_postgresql_cannot_store_is_still_recorded(pool: asyncpg.Pool, receivers: Receivers) -> None:
+    created = await subscriptions.create_subscription(pool, _GUARD, SubscriptionSpec(url=receivers.url("nul")))
+    await Intake(pool).store(_events(1))
+    running = Running(pool, _FAST)
+    try:
+        await wait_for(pool, "SELECT count(*) = 1 FROM delivery_jobs WHERE state = 'delivered'")
+    finally:
+        await running.close()
+    [attempt] = await history.list_attempts(pool, subscription_id=created.subscription.id)
+    assert attempt.response_body == "thanks\ufffd"

@@ -23,6 +23,11 @@ __all__ = ["RESPONSE_BODY_LIMIT", "AttemptResult", "send_attempt"]
 RESPONSE_BODY_LIMIT = 1024
 
 
+def _storable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; an endpoint answering with one must not make its attempt unrecordable.
+    return text.replace("\x00", "\ufffd")
+
+
 @dataclass(frozen=True, slots=True)
 class AttemptResult:
     """What one attempt produced."""
@@ -53,7 +58,7 @@ async def send_attempt(client: httpx.AsyncClient, url: str, headers: Mapping[str
                 latency_ms=latency_ms,
                 status_code=response.status_code,
                 error=None,
-                response_body=bytes(kept[:RESPONSE_BODY_LIMIT]).decode("utf-8", errors="replace"),
+                response_body=_storable(bytes(kept[:RESPONSE_BODY_LIMIT]).decode("utf-8", errors="replace")),
                 classification=classify(response.status_code, retry_after),
             )
     except BlockedAddressError as exc:
@@ -61,7 +66,7 @@ async def send_attempt(client: httpx.AsyncClient, url: str, headers: Mapping[str
     except httpx.TimeoutException as exc:
         error = f"timeout: {type(exc).__name__}"
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+        error = _storable(f"{type(exc).__name__}: {exc}"[:500])
     return AttemptResult(
         attempted_at=attempted_at,
         latency_ms=(time.perf_counter() - started) * 1000,
