@@ -11,6 +11,7 @@ import asyncpg
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
 from standardwebhooks.webhooks import Webhook
 
 from regpipe.contract import CanonicalEvent
@@ -185,6 +186,7 @@ async def test_exhausted_jobs_are_listed_published_and_redeliverable(
 
 
 async def test_410_disables_the_endpoint_and_tells_operators(pool: asyncpg.Pool, receivers: Receivers) -> None:
+    disabled_before = REGISTRY.get_sample_value("regpipe_delivery_endpoints_disabled_total", {"reason": "gone"}) or 0
     created = await subscriptions.create_subscription(pool, _GUARD, SubscriptionSpec(url=receivers.url("gone")))
     await Intake(pool).store(_events(3))
     running = Running(pool, _FAST)
@@ -198,6 +200,8 @@ async def test_410_disables_the_endpoint_and_tells_operators(pool: asyncpg.Pool,
     assert stored.disabled_reason is not None
     assert "410" in stored.disabled_reason
     assert [e.kind for e in await history.list_operator_events(pool)] == ["gone"]
+    disabled = REGISTRY.get_sample_value("regpipe_delivery_endpoints_disabled_total", {"reason": "gone"})
+    assert disabled == disabled_before + 1  # the operator event is a metric too
     assert len(receivers.of("gone")) <= created.subscription.max_concurrency  # no more once disabled
     pending = await pool.fetchval("SELECT count(*) FROM delivery_jobs WHERE state = 'pending'")
     assert pending == 3  # the jobs wait for the endpoint to come back

@@ -174,7 +174,7 @@ def redeliver_failed(
     since: Annotated[str, typer.Option(help="Jobs that died at or after this time (ISO 8601; UTC if no zone)")],
     subscription_id: Annotated[uuid.UUID | None, typer.Option(help="Only this endpoint's")] = None,
 ) -> None:
-    """Every dead job since a time a fresh schedule."""
+    """Give every dead job since a time a fresh schedule."""
     _print(_with_pool(lambda _, pool: redelivery.redeliver_failed(pool, _utc(since), subscription_id)))
 
 
