@@ -24,7 +24,7 @@ from regpipe.stack.ports import free_port
 from tests.kafka_io import RawTail
 from tests.service_process import ServiceUnderTest
 
-__all__ = ["Ack", "PolledProvider", "PollerServiceSuite", "until"]
+__all__ = ["Ack", "HoldsAcks", "PolledProvider", "PollerServiceSuite", "until"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,16 @@ class Ack:
 
     event_id: str
     acked_at: float
+
+
+class HoldsAcks(Protocol):
+    """What every provider simulator offers to hold acknowledgements (`regpipe.simulators.kit.HeldAcks`)."""
+
+    def hold_acks(self) -> None: ...
+
+    def release_acks(self) -> None: ...
+
+    async def wait_for_held_ack(self, timeout_s: float) -> None: ...
 
 
 class PolledProvider(Protocol):
@@ -82,11 +92,10 @@ class PolledProvider(Protocol):
         """Every applied acknowledgement, in order."""
         ...
 
-    def hold_acks(self) -> None: ...
-
-    def release_acks(self) -> None: ...
-
-    async def wait_for_held_ack(self, timeout_s: float) -> None: ...
+    @property
+    def simulator(self) -> HoldsAcks:
+        """The simulator itself, for holding its acknowledgements."""
+        ...
 
     def event_ids(self, value: bytes) -> tuple[str, ...]:
         """The event ids one raw record value of this provider holds."""
@@ -144,16 +153,16 @@ class PollerServiceSuite:
     ) -> None:
         await ensure_topics(kafka_bootstrap)
         first = provider.generate(1)
-        provider.hold_acks()
+        provider.simulator.hold_acks()
         async with RawTail(kafka_bootstrap, provider.account, provider.event_ids) as raw, provider.serve() as url:
             service = ServiceUnderTest(provider.service, provider.env(url, kafka_bootstrap, pg_dsn), tmp_path)
             service.start()
             try:
-                await provider.wait_for_held_ack(timeout_s=60)  # published, now acknowledging
+                await provider.simulator.wait_for_held_ack(timeout_s=60)  # published, now acknowledging
                 await raw.wait_for_events(first)
                 service.kill()
                 await asyncio.sleep(0.3)  # let the server see the connection close before the ack is let through
-                provider.release_acks()  # the held acknowledgement finds its client gone: never applied
+                provider.simulator.release_acks()  # the held acknowledgement finds its client gone: never applied
                 await asyncio.sleep(0.3)
                 assert provider.acked() == []
                 assert provider.pending() == first

@@ -5,11 +5,12 @@
 """
 
 from regpipe.leadership.lease import DEFAULT_TTL_S, AdvisoryLease, ExpiringLease, LeaseLostError, lease_key
-from regpipe.leadership.loop import LeaderState, Lease, Shift, run_while_leader
+from regpipe.leadership.loop import BackoffHook, LeaderState, Lease, Shift, run_while_leader
 
 __all__ = [
     "DEFAULT_TTL_S",
     "AdvisoryLease",
+    "BackoffHook",
     "ExpiringLease",
     "LeaderState",
     "Lease",

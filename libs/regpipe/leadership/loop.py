@@ -12,14 +12,21 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+import stamina
 
 from regpipe.leadership.lease import LeaseLostError
 from regpipe.observability.logging import get_logger
 
-__all__ = ["LeaderState", "Lease", "Shift", "run_while_leader"]
+__all__ = ["BackoffHook", "LeaderState", "Lease", "Shift", "run_while_leader"]
 
 _log = get_logger(__name__)
+
+T = TypeVar("T")
+
+#: stamina's hook: True to back off exponentially, a number of seconds to pause that long, False to raise.
+BackoffHook = Callable[[Exception], bool | float]
 
 
 class Lease(Protocol):
@@ -80,6 +87,28 @@ class Shift:
     async def between_steps(self) -> None:
         """Return once no step is in flight."""
         await self._idle.wait()
+
+    async def fenced_step(
+        self,
+        lease: Lease,
+        step: Callable[[], Awaitable[T]],
+        *,
+        backoff: BackoffHook,
+        initial_s: float,
+        max_s: float,
+    ) -> T:
+        """Run `step` as a step after checking `lease` (the fencing check), retried with stamina until it succeeds.
+
+        `backoff` decides per failure (and is where a worker logs and counts it); the waits between attempts are
+        not steps, so a stop cancels them at once.
+        """
+        async for attempt in stamina.retry_context(
+            on=backoff, attempts=None, timeout=None, wait_initial=initial_s, wait_max=max_s, wait_jitter=initial_s
+        ):
+            with attempt, self.step():
+                await lease.ensure_held()
+                return await step()
+        raise AssertionError("unreachable: retrying without attempt or time limit")  # pragma: no cover
 
 
 async def run_while_leader(

@@ -65,15 +65,6 @@ class OpenSRSProvider:
     def acked(self) -> list[Ack]:
         return [Ack(ack.event_id, ack.acked_at) for ack in self.simulator.acked(self.account)]
 
-    def hold_acks(self) -> None:
-        self.simulator.hold_acks()
-
-    def release_acks(self) -> None:
-        self.simulator.release_acks()
-
-    async def wait_for_held_ack(self, timeout_s: float) -> None:
-        await self.simulator.wait_for_held_ack(timeout_s)
-
     def event_ids(self, value: bytes) -> tuple[str, ...]:
         return reply_event_ids(value)
 

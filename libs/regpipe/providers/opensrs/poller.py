@@ -13,8 +13,6 @@ import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
 
-import stamina
-
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.ingest.publisher import RawPublisher
 from regpipe.kafka.errors import PublishError
@@ -126,18 +124,13 @@ class OpenSRSPoller:
     async def _lead(self, shift: Shift) -> None:
         config = self._config
         while not shift.stop.is_set():
-            more = False
-            async for attempt in stamina.retry_context(
-                on=self._backoff,
-                attempts=None,
-                timeout=None,
-                wait_initial=config.backoff_initial_s,
-                wait_max=config.backoff_max_s,
-                wait_jitter=config.backoff_initial_s,
-            ):
-                with attempt, shift.step():
-                    await self._lease.ensure_held()  # fencing: never poll on a lease that is gone
-                    more = await self._cycle()
+            more = await shift.fenced_step(
+                self._lease,
+                self._cycle,
+                backoff=self._backoff,
+                initial_s=config.backoff_initial_s,
+                max_s=config.backoff_max_s,
+            )
             if not more:
                 await asyncio.sleep(config.interval_s)  # cancelled at once on stop: no step in flight
 

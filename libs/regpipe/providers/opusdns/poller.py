@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-import stamina
-
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.ingest.publisher import PublishedRecord
 from regpipe.kafka.errors import PublishError
@@ -130,18 +128,13 @@ class OpusDnsPoller:
         _log.info("polling as leader", account=config.account, page_size=config.page_size)
         self._failures = 0
         while not shift.stop.is_set():
-            ids: tuple[str, ...] = ()
-            async for attempt in stamina.retry_context(
-                on=self._backoff,
-                attempts=None,
-                timeout=None,
-                wait_initial=config.error_backoff_initial_s,
-                wait_max=config.error_backoff_max_s,
-                wait_jitter=config.error_backoff_initial_s,
-            ):
-                with attempt, shift.step():
-                    await self._lease.ensure_held()  # fencing: never poll on a lease that is gone
-                    ids = await self.poll_once()
+            ids = await shift.fenced_step(
+                self._lease,
+                self.poll_once,
+                backoff=self._backoff,
+                initial_s=config.error_backoff_initial_s,
+                max_s=config.error_backoff_max_s,
+            )
             self._failures = 0
             self._last_error = None
             POLL_LAST_SUCCESS.labels(Source.OPUSDNS.value, config.account).set(time.time())
