@@ -47,7 +47,7 @@ def _config(account: str, **overrides: float) -> PollerConfig:
     return PollerConfig(account=account, **values)  # type: ignore[arg-type]
 
 
-async def _until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+async def _until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not condition():  # noqa: ASYNC110 -- simulator state and topics have no event to await
             await asyncio.sleep(0.05)
@@ -88,7 +88,7 @@ async def _polling(
                 yield poller
             finally:
                 stop.set()
-                await asyncio.wait_for(task, timeout=10)
+                await asyncio.wait_for(task, timeout=30)
 
 
 @pytest.mark.integration
@@ -193,10 +193,11 @@ async def test_losing_the_lease_stops_polling_at_once(
     first = {event["event_id"] for event in sim.generate(3)}
     async with _polling(sim, RawPublisher(producer), pg_dsn, _config(account)):
         await _until(lambda: {ack.event_id for ack in sim.acked()} >= first)
-        # Another holder gets the lease for 5 s (as a database restored under the poller would): at its next
-        # renewal (0.5 s here) the poller learns it, and from then on it must neither poll nor acknowledge.
+        # Another holder gets the lease for 15 s (as a database restored under the poller would): at its next
+        # renewal (0.5 s here) the poller learns it, and from then on it must neither poll nor acknowledge. The
+        # hold outlasts the observation below even when a loaded machine is slow to notice the loss.
         lost_before = _lease_lost()
-        await take_over(pg_dsn, lease_name(account), for_s=5.0)
+        await take_over(pg_dsn, lease_name(account), for_s=15.0)
         await _until(lambda: _lease_lost() > lost_before)
         lost_at = time.time()
         second = {event["event_id"] for event in sim.generate(3)}
