@@ -22,11 +22,8 @@ _DUPLICATES = 5_000
 
 
 async def _committed_of_total(bootstrap: str, group: str, topic: str) -> tuple[int, int]:
-    """(input records `group` committed, input records in `topic`) over every partition, as the broker says.
-
-    Not `tests.kafka_io.committed_offsets`: its consumer subscribes to nothing, knows no partitions, and returns
-    two empty dicts, which compare equal.
-    """
+    """(input records `group` committed, input records in `topic`) over every partition, as the broker says
+    (through the replay tooling's admin calls, which retry while the group has no coordinator yet)."""
     async with TopicReader(bootstrap) as reader:
         ranges = await reader.resolve(topic, RangeSpec())
     return sum((await committed_offsets(bootstrap, group, topic)).values()), sum(r.end for r in ranges)
