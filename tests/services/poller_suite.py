@@ -24,7 +24,7 @@ from regpipe.stack.ports import free_port
 from tests.kafka_io import RawTail
 from tests.service_process import ServiceUnderTest
 
-__all__ = ["Ack", "HoldsAcks", "PolledProvider", "PollerServiceSuite", "until"]
+__all__ = ["Ack", "HoldsAcks", "PolledProvider", "PollerServiceSuite", "service_env", "until"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +72,8 @@ class PolledProvider(Protocol):
         """Serve the simulator on a loopback port; yields its base URL."""
         ...
 
-    def env(self, url: str, kafka_bootstrap: str, pg_dsn: str) -> dict[str, str]:
-        """The service's environment: fast intervals, short backoffs."""
+    def env(self, url: str) -> dict[str, str]:
+        """The provider's part of the service's environment: the simulator, fast intervals, short backoffs."""
         ...
 
     def wrong_credentials(self) -> tuple[dict[str, str], str]:
@@ -139,6 +139,20 @@ async def _ready(http: httpx.AsyncClient, port: int) -> bool:
         return False
 
 
+def service_env(provider: PolledProvider, url: str, kafka_bootstrap: str, pg_dsn: str, **extra: str) -> dict[str, str]:
+    """The whole environment of one replica: what every poller shares, then the provider's part."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "POSTGRES_DSN": pg_dsn,
+        "LEASE_TTL_S": "3",  # a SIGKILLed leader is replaced (and a restarted one leads again) within 3 s
+        "LEASE_RETRY_INTERVAL_S": "0.2",
+        "LEASE_CHECK_INTERVAL_S": "0.5",
+        "HEALTH_HOST": "127.0.0.1",
+        **provider.env(url),
+        **extra,
+    }
+
+
 def _assert_acked_only_after_publishing(raw: RawTail, acks: Iterable[Ack]) -> None:
     for ack in acks:
         record = raw.first_record_of(ack.event_id)  # ValueError if it never reached the raw topic
@@ -155,7 +169,7 @@ class PollerServiceSuite:
         first = provider.generate(1)
         provider.simulator.hold_acks()
         async with RawTail(kafka_bootstrap, provider.account, provider.event_ids) as raw, provider.serve() as url:
-            service = ServiceUnderTest(provider.service, provider.env(url, kafka_bootstrap, pg_dsn), tmp_path)
+            service = ServiceUnderTest(provider.service, service_env(provider, url, kafka_bootstrap, pg_dsn), tmp_path)
             service.start()
             try:
                 await provider.simulator.wait_for_held_ack(timeout_s=60)  # published, now acknowledging
@@ -185,7 +199,7 @@ class PollerServiceSuite:
         await ensure_topics(kafka_bootstrap)
         events = provider.generate(90)
         async with RawTail(kafka_bootstrap, provider.account, provider.event_ids) as raw, provider.serve() as url:
-            service = ServiceUnderTest(provider.service, provider.env(url, kafka_bootstrap, pg_dsn), tmp_path)
+            service = ServiceUnderTest(provider.service, service_env(provider, url, kafka_bootstrap, pg_dsn), tmp_path)
             try:
                 for kill_after in (20, 50):
                     service.start()
@@ -215,7 +229,7 @@ class PollerServiceSuite:
             replicas = []
             for port, name in zip(ports, ("a", "b"), strict=True):
                 (tmp_path / name).mkdir()
-                env = {**provider.env(url, kafka_bootstrap, pg_dsn), "HEALTH_PORT": str(port)}
+                env = service_env(provider, url, kafka_bootstrap, pg_dsn, HEALTH_PORT=str(port))
                 replicas.append(ServiceUnderTest(provider.service, env, tmp_path / name))
             for replica in replicas:
                 replica.start()
@@ -273,7 +287,7 @@ class PollerServiceSuite:
             provider.serve() as url,
             httpx.AsyncClient(timeout=2) as http,
         ):
-            env = {**provider.env(url, kafka_bootstrap, pg_dsn), **wrong, "HEALTH_PORT": str(port)}
+            env = service_env(provider, url, kafka_bootstrap, pg_dsn, **wrong, HEALTH_PORT=str(port))
             service = ServiceUnderTest(provider.service, env, tmp_path)
             service.start()
             try:

@@ -33,7 +33,7 @@ class OpenSRSProvider:
     def serve(self) -> AbstractAsyncContextManager[str]:
         return serve_simulator(self.simulator)
 
-    def env(self, url: str, kafka_bootstrap: str, pg_dsn: str) -> dict[str, str]:
+    def env(self, url: str) -> dict[str, str]:
         return {
             "OPENSRS_URL": url,
             "OPENSRS_USERNAME": self.account,
@@ -44,12 +44,6 @@ class OpenSRSProvider:
             "OPENSRS_BACKOFF_INITIAL_S": "0.05",
             "OPENSRS_BACKOFF_MAX_S": "0.5",
             "OPENSRS_ERROR_PAUSE_S": "0.5",
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "POSTGRES_DSN": pg_dsn,
-            "LEASE_RETRY_INTERVAL_S": "0.2",
-            "LEASE_TTL_S": "3",
-            "LEASE_CHECK_INTERVAL_S": "0.5",
-            "HEALTH_HOST": "127.0.0.1",
         }
 
     def wrong_credentials(self) -> tuple[dict[str, str], str]:

@@ -16,7 +16,7 @@ from regpipe.simulators.opusdns import ALL_PERMISSIONS, OpusDnsSimulator, serve_
 from regpipe.stack.ports import free_port
 from tests.raw_event_ids import page_event_ids
 from tests.service_process import ServiceUnderTest
-from tests.services.poller_suite import Ack, PollerServiceSuite, until
+from tests.services.poller_suite import Ack, PollerServiceSuite, service_env, until
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ class OpusDnsProvider:
     def serve(self) -> AbstractAsyncContextManager[str]:
         return serve_simulator(self.simulator)
 
-    def env(self, url: str, kafka_bootstrap: str, pg_dsn: str) -> dict[str, str]:
+    def env(self, url: str) -> dict[str, str]:
         return {
             "OPUSDNS_BASE_URL": url,
             "OPUSDNS_ACCOUNT": self.account,
@@ -48,12 +48,6 @@ class OpusDnsProvider:
             "OPUSDNS_BACKOFF_INITIAL_S": "0.05",
             "OPUSDNS_BACKOFF_MAX_S": "0.5",
             "OPUSDNS_ERROR_PAUSE_S": "0.5",
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "POSTGRES_DSN": pg_dsn,
-            "LEASE_RETRY_INTERVAL_S": "0.2",
-            "LEASE_TTL_S": "3",
-            "LEASE_CHECK_INTERVAL_S": "0.5",
-            "HEALTH_HOST": "127.0.0.1",
         }
 
     def wrong_credentials(self) -> tuple[dict[str, str], str]:
@@ -86,7 +80,7 @@ async def test_readiness_names_the_refused_credentials(kafka_bootstrap: str, pg_
     port = free_port()
     async with provider.serve() as url, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as health:
         wrong, _ = provider.wrong_credentials()
-        env = {**provider.env(url, kafka_bootstrap, pg_dsn), **wrong, "HEALTH_PORT": str(port)}
+        env = service_env(provider, url, kafka_bootstrap, pg_dsn, **wrong, HEALTH_PORT=str(port))
         service = ServiceUnderTest(provider.service, env, tmp_path)
         service.start()
         try:
