@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from aiokafka import TopicPartition
@@ -25,6 +25,7 @@ from regpipe.normalize.errors import StageError
 from regpipe.normalize.processor import Mapped, Processor, Quarantined
 from regpipe.normalize.publish import Outgoing, send_all
 from regpipe.observability.logging import get_logger
+from regpipe.observability.tracing import trace_step, tracing_enabled, with_trace
 from regpipe.streaming import (
     Batch,
     CommitAfterAcks,
@@ -114,12 +115,17 @@ class NormalizerStage:
         outgoing: list[Outgoing] = []
         offsets: dict[TopicPartition, int] = {}
         mapped = 0
+        traced = tracing_enabled()
         for tp, records in batch.items():
             for record in records:
                 started = time.perf_counter()
                 result = self._processor.process(record)
                 tally.latencies.append(time.perf_counter() - started)
-                outgoing.extend(self._outgoing(record, result, tally))
+                produced = self._outgoing(record, result, tally)
+                if traced:
+                    carried = trace_step("normalize", record.headers, {"regpipe.raw_offset": record.offset})
+                    produced = [replace(out, headers=with_trace(out.headers, carried)) for out in produced]
+                outgoing.extend(produced)
                 mapped += 1
                 if mapped % _YIELD_EVERY == 0:
                     # Lets the producer, heartbeats and rebalances move along while a long batch is mapped.

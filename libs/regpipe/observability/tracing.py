@@ -27,7 +27,9 @@ __all__ = [
     "install_tracer_provider",
     "record_span",
     "shutdown_tracing",
+    "trace_step",
     "tracing_enabled",
+    "with_trace",
 ]
 
 TRACE_HEADERS = ("traceparent", "tracestate")
@@ -123,3 +125,23 @@ def record_span(
     finally:
         if token is not None:
             otel_context.detach(token)
+
+
+def trace_step(
+    name: str, parent_headers: Sequence[tuple[str, bytes]], attributes: Mapping[str, str | int] | None = None
+) -> list[tuple[str, bytes]]:
+    """Record one stage's step for a record (a span, child of the trace its headers carry) and return the trace
+    headers its outputs carry on. Empty while tracing is off."""
+    if not _enabled:
+        return []
+    with record_span(name, parent_headers=parent_headers, attributes=attributes):
+        carried: list[tuple[str, bytes]] = []
+        inject_trace(carried)
+    return carried
+
+
+def with_trace(headers: Sequence[tuple[str, bytes]], carried: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """`headers` with their trace headers replaced by `carried` (unchanged when `carried` is empty)."""
+    if not carried:
+        return list(headers)
+    return [pair for pair in headers if pair[0] not in TRACE_HEADERS] + list(carried)

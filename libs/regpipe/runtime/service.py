@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import uvicorn
 
 from regpipe.observability.logging import get_logger
+from regpipe.observability.tracing import configure_tracing, shutdown_tracing
 from regpipe.runtime.health import ReadinessCheck, health_app
 from regpipe.runtime.http import EmbeddedServer
 
@@ -42,7 +43,9 @@ async def run_worker(
         )
         server = EmbeddedServer(config)
         tasks.append(asyncio.create_task(server.serve(), name=f"{service}-health"))
-    _log.info("service starting", health_port=health_port)
+    # Off unless the standard OTEL_* variables ask for an exporter.
+    tracing = configure_tracing(service)
+    _log.info("service starting", health_port=health_port, tracing=tracing is not None)
     try:
         await work(stop)
     finally:
@@ -53,4 +56,6 @@ async def run_worker(
             await asyncio.wait_for(task, timeout=10)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+        if tracing is not None:
+            shutdown_tracing()  # export what is still buffered
         _log.info("service stopped")

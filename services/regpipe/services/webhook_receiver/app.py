@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from regpipe.ingest.publisher import RawPublisher
 from regpipe.kafka.producer import create_producer
 from regpipe.observability.logging import configure_logging, get_logger
+from regpipe.observability.tracing import configure_tracing
 from regpipe.services.webhook_receiver.settings import WebhookReceiverSettings
 from regpipe.webhooks.app import WebhookReceiverApp, create_receiver_app
 from regpipe.webhooks.endpoint import PATH_PREFIX
@@ -52,6 +53,7 @@ def create_app(settings: WebhookReceiverSettings | None = None) -> WebhookReceiv
     """The receiver app; without `settings` they are read from the environment (each uvicorn worker does so)."""
     settings = settings or WebhookReceiverSettings()
     configure_logging(SERVICE, settings.log_level)
+    configure_tracing(SERVICE)  # off unless the standard OTEL_* variables ask for an exporter
     routes = _routes(settings)  # first: a configuration error must stop start-up before anything connects
     producer = create_producer(settings.kafka_bootstrap_servers, client_id=SERVICE, linger_ms=settings.kafka_linger_ms)
     link = ProducerLink(producer, probe_interval_s=settings.kafka_probe_interval_s)
