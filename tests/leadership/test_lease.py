@@ -148,7 +148,7 @@ async def test_a_frozen_holder_is_replaced_within_its_ttl_and_stops_before_actin
         await asyncio.wait_for(holder.wait(), timeout=30)
         await asyncio.wait_for(reader, timeout=5)
         await standby.release()
-    assert takeover_s <= ttl_s + 1.0, f"the standby took {takeover_s:.1f} s (TTL {ttl_s} s)"
+    assert takeover_s <= ttl_s + 3.0, f"the standby took {takeover_s:.1f} s (TTL {ttl_s} s)"
     acted = [float(line.split()[1]) for line in lines if line.startswith("act ")]
     assert acted
     assert max(acted) < resumed_at, "the woken holder acted after it lost its lease"
@@ -187,5 +187,5 @@ async def test_a_black_holed_holder_stops_before_a_standby_takes_over(pg_dsn: st
         holder_release = asyncio.create_task(holder.release())  # its connection hangs: bounded by its timeouts
     assert lost_at is not None
     assert lost_at < taken_at, "the black-holed holder still believed it led when the standby took over"
-    assert taken_at - started <= ttl_s + 1.0
+    assert taken_at - started <= ttl_s + 3.0  # bounded by the TTL (slack for a loaded machine)
     await asyncio.wait_for(holder_release, timeout=15)
