@@ -80,24 +80,33 @@ class MailboxPolicy:
     mailbox: str = "INBOX"
     processed_folder: str = "Processed"
     ignored_folder: str | None = None  # None: mail that is no notification is left where it is, untouched
+    # Notifications that cannot be published (over `max_message_bytes`, or unreadable) go here once, never deleted.
+    rejected_folder: str = "Rejected"
     mark: MarkMode = MarkMode.MOVE
     processed_keyword: str = "$RegpipeProcessed"
     use_idle: bool = True
     idle_renew_s: float = 25 * 60  # servers drop IDLE after 30 min (RFC 2177): re-issue it before
     poll_interval_s: float = 30.0  # when the server has no IDLE (or `use_idle` is off)
     batch_size: int = 20  # messages fetched, published and moved together
+    # Below the raw topic's max.message.bytes (1 MiB) with room for the seal and headers, as the webhook cap.
+    max_message_bytes: int = 900_000
+    identify_timeout_s: float = 20.0  # reading one mail for its event id may take this long (worker thread)
 
     def __post_init__(self) -> None:
-        for name in (self.mailbox, self.processed_folder, self.ignored_folder):
+        for name in (self.mailbox, self.processed_folder, self.ignored_folder, self.rejected_folder):
             if name is not None and not _FOLDER.fullmatch(name):
                 raise ImapConfigError(f"folder name {name!r} must be printable ASCII")
         folders = {self.mailbox.upper()}
-        for name in (self.processed_folder, self.ignored_folder):
+        for name in (self.processed_folder, self.ignored_folder, self.rejected_folder):
             if name is not None and name.upper() in folders:
-                raise ImapConfigError(f"folder {name!r} is used twice (mailbox, processed, ignored must differ)")
+                raise ImapConfigError(
+                    f"folder {name!r} is used twice (mailbox, processed, ignored, rejected must differ)"
+                )
             if name is not None:
                 folders.add(name.upper())
         if not _KEYWORD.fullmatch(self.processed_keyword):
             raise ImapConfigError(f"processed keyword {self.processed_keyword!r} is not an IMAP atom")
-        if self.batch_size < 1 or self.poll_interval_s <= 0 or self.idle_renew_s <= 0:
-            raise ImapConfigError("batch_size, poll_interval_s and idle_renew_s must be positive")
+        if min(self.batch_size, self.poll_interval_s, self.idle_renew_s, self.identify_timeout_s) <= 0:
+            raise ImapConfigError("batch_size, poll_interval_s, idle_renew_s and identify_timeout_s must be positive")
+        if self.max_message_bytes < 1:
+            raise ImapConfigError("max_message_bytes must be positive")

@@ -4,7 +4,9 @@ and only once Kafka acknowledged it moves (or flags) the message out of the way;
 The mailbox is the state: a message still in the inbox (or not yet flagged) is not known to be on Kafka, so after
 a crash or restart it is simply read and published again (at-least-once; the deduplicator removes the copies).
 Nothing is ever deleted, and a notification whose event cannot be extracted is published all the same (the
-normalizer quarantines it with its reason).
+normalizer quarantines it with its reason). A notification that cannot be published at all (over the size limit,
+refused by the broker as too large, or one that breaks or outlasts identification) is moved to the rejected folder,
+counted and logged without its content: retrying it could only fail again and would block the mailbox.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
+
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.imap.config import MailboxPolicy, MarkMode
@@ -22,7 +27,7 @@ from regpipe.kafka.errors import PublishError
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import IMAP_MESSAGES, INGEST_PUBLISH_FAILED, INGEST_PUBLISHED, INGEST_REJECTED
 
-__all__ = ["CONTENT_TYPE", "Guard", "MailClassifier", "MailIdentity", "MailboxIngestor", "ScanReport"]
+__all__ = ["CONTENT_TYPE", "Guard", "MailClassifier", "MailIdentity", "MailboxIngestor", "Rejection", "ScanReport"]
 
 _log = get_logger(__name__)
 
@@ -32,6 +37,14 @@ CONTENT_TYPE = "message/rfc822"
 Guard = Callable[[], Awaitable[None]]
 _HEADER = "BODY.PEEK[HEADER]"
 _WHOLE = "BODY.PEEK[]"  # PEEK: reading must not mark the mail \Seen for the humans sharing the mailbox
+_TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+
+
+class Rejection(StrEnum):
+    """Why a notification was set aside in the rejected folder instead of published (the metrics' `reason`)."""
+
+    OVERSIZED = "oversized"  # over `max_message_bytes`, or refused by the broker as too large
+    UNREADABLE = "unreadable"  # identification raised, or took longer than `identify_timeout_s`
 
 
 class MailIdentity(Protocol):
@@ -49,6 +62,11 @@ class MailIdentity(Protocol):
     @property
     def problem(self) -> str | None: ...
 
+    @property
+    def readable(self) -> bool:
+        """False when the mail could not even be read (it is set aside, not published)."""
+        ...
+
 
 class MailClassifier(Protocol):
     """The provider-specific part: which mail to publish, and under which event id and type."""
@@ -58,7 +76,8 @@ class MailClassifier(Protocol):
         ...
 
     def identify(self, message: bytes) -> MailIdentity:
-        """Event id and type of a wanted message; must not raise for odd content."""
+        """Event id and type of a wanted message; must not raise for odd content (the ingestor sets aside a message
+        whose identification raises all the same, rather than stop)."""
         ...
 
 
@@ -68,11 +87,12 @@ class ScanReport:
 
     published: int = 0
     ignored: int = 0
+    rejected: int = 0
 
     @property
     def handled(self) -> int:
         """Messages published or set aside."""
-        return self.published + self.ignored
+        return self.published + self.ignored + self.rejected
 
 
 class MailboxIngestor:
@@ -105,6 +125,7 @@ class MailboxIngestor:
             await connection.create_folder(self._policy.processed_folder)
         if self._policy.ignored_folder is not None:
             await connection.create_folder(self._policy.ignored_folder)
+        await connection.create_folder(self._policy.rejected_folder)
         uidvalidity = await connection.select(self._policy.mailbox)
         if uidvalidity != self._uidvalidity:
             self._left_alone.clear()  # UIDs of another mailbox generation mean other messages
@@ -144,45 +165,82 @@ class MailboxIngestor:
         if self._policy.mark is MarkMode.FLAG:
             criteria += ["UNKEYWORD", self._policy.processed_keyword]
         waiting = [uid for uid in await connection.search(*criteria) if uid not in self._left_alone]
-        published = ignored = 0
+        totals = ScanReport()
         size = self._policy.batch_size
         for start in range(0, len(waiting), size):
             if stop is not None and stop.is_set():
                 break
             if guard is not None:
                 await guard()
-            batch_published, batch_ignored = await self._batch(connection, waiting[start : start + size])
-            published += batch_published
-            ignored += batch_ignored
-        if published or ignored:
-            _log.info("imap scan done", account=self._account, published=published, ignored=ignored)
-        return ScanReport(published=published, ignored=ignored)
+            batch = await self._batch(connection, waiting[start : start + size])
+            totals = ScanReport(
+                published=totals.published + batch.published,
+                ignored=totals.ignored + batch.ignored,
+                rejected=totals.rejected + batch.rejected,
+            )
+        if totals.handled:
+            _log.info(
+                "imap scan done",
+                account=self._account,
+                published=totals.published,
+                ignored=totals.ignored,
+                rejected=totals.rejected,
+            )
+        return totals
 
-    async def _batch(self, connection: ImapConnection, uids: list[int]) -> tuple[int, int]:
+    async def _batch(self, connection: ImapConnection, uids: list[int]) -> ScanReport:
         headers = await connection.fetch(uids, _HEADER)
         # A message missing from the answer has an empty header (or was just expunged): not a notification.
-        verdicts = {uid: self._classifier.wants(headers.get(uid, b"")) for uid in uids}
+        verdicts = {uid: self._wants(uid, headers.get(uid, b"")) for uid in uids}
+        rejected = [uid for uid in uids if verdicts[uid] is None]
         wanted = [uid for uid in uids if verdicts[uid]]
-        unwanted = [uid for uid in uids if not verdicts[uid]]
+        unwanted = [uid for uid in uids if verdicts[uid] is False]
         if unwanted:
             await self._set_aside(connection, unwanted)
-        if not wanted:
-            return 0, len(unwanted)
-        messages = await connection.fetch(wanted, _WHOLE)
-        present = [uid for uid in wanted if uid in messages]  # others were expunged meanwhile by someone else
-        outcomes = await asyncio.gather(*(self._publish(uid, messages[uid]) for uid in present), return_exceptions=True)
+        if wanted:
+            messages = await connection.fetch(wanted, _WHOLE)
+            present = [uid for uid in wanted if uid in messages]  # others were expunged meanwhile by someone else
+            outcomes = await asyncio.gather(
+                *(self._publish(uid, messages[uid]) for uid in present), return_exceptions=True
+            )
+        else:
+            present, outcomes = [], []
         acknowledged = [uid for uid, outcome in zip(present, outcomes, strict=True) if outcome is None]
-        failures = [outcome for outcome in outcomes if outcome is not None]
+        rejected += [uid for uid, outcome in zip(present, outcomes, strict=True) if isinstance(outcome, Rejection)]
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         if acknowledged:
             await self._mark_processed(connection, acknowledged)
+        if rejected:
+            await connection.move(rejected, self._policy.rejected_folder)
         # A bug (anything but a publish failure) outranks weather: stop rather than go on.
         failures.sort(key=lambda failure: isinstance(failure, PublishError))
         if failures:
             raise failures[0]
-        return len(acknowledged), len(unwanted)
+        return ScanReport(published=len(acknowledged), ignored=len(unwanted), rejected=len(rejected))
 
-    async def _publish(self, uid: int, message: bytes) -> None:
-        identity = self._classifier.identify(message)
+    def _wants(self, uid: int, header: bytes) -> bool | None:
+        """The classifier's verdict on a header block; None (reject) when the header breaks the classifier."""
+        try:
+            return self._classifier.wants(header)
+        except Exception as exc:  # noqa: BLE001 - any failure on one mail's content sets that mail aside, counted
+            self._count_rejected(uid, len(header), Rejection.UNREADABLE, type(exc).__name__)
+            return None
+
+    async def _publish(self, uid: int, message: bytes) -> Rejection | None:
+        """Publish one notification; a `Rejection` when it cannot be, raises `PublishError` when Kafka is away."""
+        policy = self._policy
+        if len(message) > policy.max_message_bytes:
+            return self._count_rejected(uid, len(message), Rejection.OVERSIZED, "over max_message_bytes")
+        try:
+            # A worker thread: a pathological mail must not hold the event loop (lease checks, IDLE) while it is read.
+            async with asyncio.timeout(policy.identify_timeout_s):
+                identity = await asyncio.to_thread(self._classifier.identify, message)
+        except TimeoutError:
+            return self._count_rejected(uid, len(message), Rejection.UNREADABLE, "identify_timeout")
+        except Exception as exc:  # noqa: BLE001 - a classifier failing on one mail sets that mail aside, counted
+            return self._count_rejected(uid, len(message), Rejection.UNREADABLE, type(exc).__name__)
+        if not identity.readable:
+            return self._count_rejected(uid, len(message), Rejection.UNREADABLE, identity.problem or "unreadable")
         try:
             record = await self._publisher.publish(
                 message,
@@ -193,7 +251,9 @@ class MailboxIngestor:
                 provider_event_type=identity.provider_event_type,
                 account=self._account,
             )
-        except PublishError:
+        except PublishError as exc:
+            if isinstance(exc.__cause__, _TOO_LARGE):
+                return self._count_rejected(uid, len(message), Rejection.OVERSIZED, type(exc.__cause__).__name__)
             INGEST_PUBLISH_FAILED.labels(self._source.value, Transport.EMAIL.value).inc()
             raise
         INGEST_PUBLISHED.labels(self._source.value, Transport.EMAIL.value).inc()
@@ -208,6 +268,22 @@ class MailboxIngestor:
                 problem=identity.problem,
                 key=record.key,
             )
+        return None
+
+    def _count_rejected(self, uid: int, size: int, reason: Rejection, detail: str) -> Rejection:
+        # Never the content (not even the subject): it may be hostile or hold secrets. UID and size find it.
+        IMAP_MESSAGES.labels(self._account, "rejected").inc()
+        INGEST_REJECTED.labels(self._source.value, Transport.EMAIL.value, reason.value).inc()
+        _log.warning(
+            "imap notification set aside in the rejected folder",
+            account=self._account,
+            uid=uid,
+            size=size,
+            reason=reason.value,
+            detail=detail,
+            folder=self._policy.rejected_folder,
+        )
+        return reason
 
     async def _mark_processed(self, connection: ImapConnection, uids: list[int]) -> None:
         if self._policy.mark is MarkMode.MOVE:

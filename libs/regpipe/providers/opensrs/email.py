@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
+import html
 import json
 import re
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
-from html.parser import HTMLParser
 from typing import Any, NamedTuple
 
 from regpipe.providers.mapper import MappingError, QuarantineReason
@@ -51,6 +51,12 @@ _SINGLE_BYTE_LATIN = frozenset(codecs.lookup(name).name for name in ("ascii", "l
 _OBJECT_START = re.compile(r"\{\s*\"")
 _QUOTE_MARKERS = re.compile(r"^(?:[ \t]*>)+ ?", re.MULTILINE)
 _DECODER = json.JSONDecoder()
+# Byte budgets, so that no mail costs more than a bounded amount of CPU whatever its shape (an 844 KB mail once
+# took 34 s): the characters the JSON scan may read over all its attempts, per text, and the multipart containers
+# a mail may nest (the email package parses and walks them recursively: ~950 levels raise RecursionError).
+_SCAN_BUDGET_FACTOR = 4
+_MAX_MULTIPARTS = 64
+_MULTIPART_TYPE = re.compile(rb"content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/", re.IGNORECASE)
 
 
 class NotificationSubject(NamedTuple):
@@ -98,16 +104,21 @@ def extract_event(message: bytes) -> dict[str, Any]:
     INVALID_JSON when the mail holds a JSON object that does not decode and no event, INVALID_EMAIL when it holds
     no event at all, holds several different ones, or its event id differs from the subject's.
     """
-    parsed = BytesParser(policy=policy.default).parsebytes(message)
-    if not isinstance(parsed, EmailMessage):  # pragma: no cover - policy.default always builds EmailMessage
+    if len(_MULTIPART_TYPE.findall(message)) > _MAX_MULTIPARTS:
+        raise MappingError(QuarantineReason.NESTING_TOO_DEEP, f"more than {_MAX_MULTIPARTS} multipart containers")
+    try:
+        parsed = BytesParser(policy=policy.default).parsebytes(message)
+        subject_text = parsed["Subject"]
+        texts = _candidate_texts(parsed) if isinstance(parsed, EmailMessage) else None
+    except RecursionError:  # a shape the cap above does not count (e.g. nested message/rfc822 parts)
+        raise MappingError(QuarantineReason.NESTING_TOO_DEEP, "parts nested too deeply to read") from None
+    if texts is None:  # pragma: no cover - policy.default always builds EmailMessage
         raise MappingError(QuarantineReason.INVALID_EMAIL, "not an RFC 822 message")
-    subject_text = parsed["Subject"]
     subject = parse_subject(None if subject_text is None else str(subject_text))
-    plain, html, attached = _candidate_texts(parsed)
     json_problem: str | None = None
-    for texts in (plain, html, attached):
+    for group in texts:
         events: list[dict[str, Any]] = []
-        for text in texts:
+        for text in group:
             found, problem = _event_objects(text)
             events.extend(found)
             json_problem = json_problem or problem
@@ -130,6 +141,7 @@ class NotificationIdentity:
     provider_event_type: str | None
     extracted: bool  # False: the JSON could not be extracted (the normalizer will quarantine the record)
     problem: str | None = None
+    readable: bool = True  # False: reading the mail failed outright (the IMAP parser sets it aside)
 
 
 class NotificationMailClassifier:
@@ -140,7 +152,18 @@ class NotificationMailClassifier:
         return parse_subject(read_subject(header)) is not None
 
     def identify(self, message: bytes) -> NotificationIdentity:
-        """Event id and `<OBJECT>.<EVENT>` from the subject, else from the JSON; never raises for bad content."""
+        """Event id and `<OBJECT>.<EVENT>` from the subject, else from the JSON; never raises.
+
+        A mail the libraries cannot read at all (MIME nested beyond the recursion limit, a 4,300+ digit number in
+        its JSON, a header no decoder takes) is reported unreadable, naming only the exception type.
+        """
+        try:
+            return self._identify(message)
+        except Exception as exc:  # noqa: BLE001 - whatever one mail's content triggers, it only concerns that mail
+            problem = f"the e-mail cannot be read ({type(exc).__name__})"
+            return NotificationIdentity(None, None, extracted=False, problem=problem, readable=False)
+
+    def _identify(self, message: bytes) -> NotificationIdentity:
         subject = parse_subject(read_subject(message))
         try:
             event = extract_event(message)
@@ -239,40 +262,48 @@ def _codec_name(charset: str | None) -> str | None:
         return None
 
 
-class _TextOfHtml(HTMLParser):
-    """Collects the text of an HTML body: entities unescaped, tags dropped, script and style skipped."""
-
-    _BREAKS = frozenset({"br", "p", "div", "tr", "li", "pre", "table", "h1", "h2", "h3", "blockquote"})
-    _SKIPPED = frozenset({"script", "style", "head", "title"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIPPED:
-            self._skipping += 1
-        elif tag in self._BREAKS:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIPPED:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BREAKS:
-            self.chunks.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.chunks.append(data)
+_BREAKS = frozenset({"br", "p", "div", "tr", "li", "pre", "table", "h1", "h2", "h3", "blockquote"})
+_SKIPPED = frozenset({"script", "style", "head", "title"})
+_TAG_NAME = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)")
 
 
 def _html_text(markup: str) -> str:
-    parser = _TextOfHtml()
-    parser.feed(markup)
-    parser.close()
+    """The text of an HTML body: entities unescaped, tags dropped, script, style, head and title skipped.
+
+    A single forward scan (each `find` starts where the last ended), so its cost is linear in the markup:
+    the standard library's `HTMLParser` is quadratic or worse on unclosed constructs (27 KB of `<a ` took 12 s)
+    and raises `AssertionError` on some (`<![<![`). An unclosed comment or tag ends the text, as in a browser.
+    """
+    lower = markup.lower()
+    chunks: list[str] = []
+    pos, length = 0, len(markup)
+    while pos < length:
+        lt = markup.find("<", pos)
+        if lt == -1:
+            chunks.append(markup[pos:])
+            break
+        chunks.append(markup[pos:lt])
+        if markup.startswith("<!--", lt):
+            end = markup.find("-->", lt + 4)
+            pos = length if end == -1 else end + 3
+            continue
+        tag = _TAG_NAME.match(markup, lt)
+        if tag is None and not markup.startswith(("<!", "<?"), lt):
+            chunks.append("<")  # a lone `<` in text
+            pos = lt + 1
+            continue
+        gt = markup.find(">", lt + 1)
+        if gt == -1:
+            break
+        pos = gt + 1
+        name = tag[1].lower() if tag is not None else ""
+        if name in _SKIPPED and not markup.startswith("</", lt):
+            close = lower.find(f"</{name}", pos)
+            pos = length if close == -1 else close
+        elif name in _BREAKS:
+            chunks.append("\n")
     # A non-breaking space (from &nbsp;) between JSON tokens is not JSON whitespace.
-    return "".join(parser.chunks).replace("\xa0", " ")
+    return html.unescape("".join(chunks)).replace("\xa0", " ")
 
 
 def _event_objects(text: str) -> tuple[list[dict[str, Any]], str | None]:
@@ -299,17 +330,21 @@ def _scan(text: str) -> tuple[list[dict[str, Any]], str | None]:
     problem: str | None = None
     start = text.find("{")
     attempts = 0
-    while start != -1 and attempts < _MAX_DECODE_ATTEMPTS:
+    budget = _SCAN_BUDGET_FACTOR * len(text)  # characters all attempts together may read
+    while start != -1 and attempts < _MAX_DECODE_ATTEMPTS and budget > 0:
         attempts += 1
         try:
             value, end = _DECODER.raw_decode(text, start)
+            budget -= end - start
         except json.JSONDecodeError as error:
+            budget -= error.pos - start
             # Braces in prose ("{name}") are not JSON objects gone wrong; `{"` is.
             if _OBJECT_START.match(text, start) and (problem is None or start < key_at):
                 problem = f"holds no valid JSON object ({error.msg.removesuffix(' at')}, character {error.pos - start})"
             start = text.find("{", start + 1)
             continue
         except RecursionError:
+            budget -= len(text) - start  # unknown how far it read: count the worst
             problem = "holds JSON nested too deeply to read"
             start = text.find("{", start + 1)
             continue

@@ -26,6 +26,13 @@ class ImapParserSettings(KafkaSettings, LeaseSettings, SealSettings, ServiceSett
     imap_mailbox: str = "INBOX"
     imap_processed_folder: str = "Processed"
     imap_ignored_folder: str | None = Field(default=None, description="Where non-notifications go; unset: stay")
+    imap_rejected_folder: str = Field(
+        default="Rejected", description="Where notifications too large or unreadable to publish go (never deleted)"
+    )
+    imap_max_message_bytes: int = Field(
+        default=900_000, gt=0, le=1_000_000, description="Larger notifications are set aside (raw topic limit 1 MiB)"
+    )
+    imap_identify_timeout_s: float = Field(default=20.0, gt=0, description="Reading one mail longer sets it aside")
     imap_mark: MarkMode = Field(default=MarkMode.MOVE, description="move processed mail, or flag it in place")
     imap_processed_keyword: str = "$RegpipeProcessed"
     imap_use_idle: bool = True
