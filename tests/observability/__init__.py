@@ -1,0 +1,1 @@
+"""Tests of logs, redaction and tracing (`regpipe.observability`)."""
