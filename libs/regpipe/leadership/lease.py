@@ -210,8 +210,11 @@ class ExpiringLease:
     async def _connection(self, within_s: float = 10.0) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
             self._conn = await asyncpg.connect(self._dsn, timeout=within_s)
-            # Another replica may create the table at the same instant.
-            with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
+            # Another replica may create the table at the same instant; a role without CREATE relies on the table
+            # having been created beforehand (docs/leadership.md), and then fails at the first lease query if not.
+            with contextlib.suppress(
+                asyncpg.UniqueViolationError, asyncpg.DuplicateTableError, asyncpg.InsufficientPrivilegeError
+            ):
                 await self._conn.execute(_SCHEMA, timeout=within_s)
         return self._conn
 
