@@ -449,3 +449,55 @@ def test_classifier_reports_unextractable_notifications_without_raising() -> Non
     assert identity.extracted is False
     assert identity.provider_event_id == EVENT["event_id"]
     assert identity.problem is not None
+
+
+# -- hostile mail: bounded CPU, no exception but MappingError (issue 12) -------------------------------------------
+
+
+def _nested_multiparts(depth: int) -> bytes:
+    """A notification whose event sits `depth` multipart containers deep (~950 levels made the parser recurse)."""
+    opening = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(depth))
+    closing = "".join(f"\r\n--b{i}--" for i in reversed(range(depth)))
+    body = f"{opening}Content-Type: text/plain; charset=utf-8\r\n\r\n{EVENT_JSON}{closing}\r\n"
+    return f"Subject: {SUBJECT}\r\nMIME-Version: 1.0\r\n".encode() + body.encode()
+
+
+@pytest.mark.parametrize("depth", [950, 1200])
+def test_deeply_nested_multiparts_are_nesting_too_deep(depth: int) -> None:
+    # ~950 levels (~65 KB) raised RecursionError out of identify and the mapper, depending on the caller's stack.
+    message = _nested_multiparts(depth)
+    assert 50_000 < len(message) < 100_000
+    assert _reason(message) is QuarantineReason.NESTING_TOO_DEEP
+    identity = NotificationMailClassifier().identify(message)
+    assert identity.extracted is False
+    assert identity.provider_event_id == EVENT["event_id"]
+
+
+def test_a_few_nested_multiparts_are_still_read() -> None:
+    assert extract_event(_nested_multiparts(10)) == EVENT
+
+
+@pytest.mark.parametrize("unit", ["<a ", '<a x="', "<!--", "</", "<?", "<![", "<script>"])
+def test_hostile_html_is_read_in_bounded_time(unit: str) -> None:
+    # 844 KB of HTML: the standard HTMLParser took 12 s for 27 KB of `<a ` (worse than quadratic), and raised
+    # AssertionError on `<![`; the reader is linear and the mail simply holds no event.
+    message = _mail()
+    message.set_content(unit * (844_000 // len(unit)), subtype="html", cte="base64")
+    started = time.monotonic()
+    assert _reason(message.as_bytes()) is QuarantineReason.INVALID_EMAIL
+    assert NotificationMailClassifier().identify(message.as_bytes()).extracted is False
+    assert time.monotonic() - started < 10  # generous for a loaded machine: it takes well under a second
+
+
+def test_html_text_keeps_lone_angle_brackets_and_drops_unclosed_comments() -> None:
+    message = _mail()
+    message.set_content(f"<p>1 < 2</p><pre>{EVENT_JSON}</pre><!-- unclosed {EVENT_JSON}", subtype="html")
+    assert extract_event(message.as_bytes()) == EVENT
+
+
+def test_json_scan_reads_a_bounded_number_of_characters() -> None:
+    # Nested openers before a long unterminated string: every attempt would read to the end of the text.
+    flood = '{"a":' * 900 + '"' + "x" * 800_000
+    started = time.monotonic()
+    assert _reason(_plain(flood, subject=None, cte="base64")) is QuarantineReason.INVALID_JSON
+    assert time.monotonic() - started < 10
