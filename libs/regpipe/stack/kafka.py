@@ -36,7 +36,7 @@ _STARTED_LINE = "Kafka Server started"
 _PROBE_TOPIC = "regpipe-stack-ready-probe"
 _TOPIC_ALREADY_EXISTS = 36
 _STOP_GRACE_SECONDS = 30.0
-_SCRAM = "SCRAM-SHA-256"
+_SCRAM = "SCRAM-SHA-512"  # as the production users are (deploy/kafka)
 
 
 def new_cluster_id() -> str:
@@ -63,7 +63,7 @@ class ClusterMembership:
 
 @dataclass(frozen=True, slots=True)
 class KafkaSecurity:
-    """SASL/SCRAM-SHA-256 on the client listener and the KRaft ACL authorizer; `admin` is the super user.
+    """SASL/SCRAM-SHA-512 on the client listener and the KRaft ACL authorizer; `admin` is the super user.
 
     `users` maps each principal's name to its password (the admin included); they are created when the
     storage is formatted. The controller listener stays plaintext on loopback (its principal is a super user).

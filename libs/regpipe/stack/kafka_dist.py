@@ -2,6 +2,7 @@
 
 Kafka's own pom leaves out the logging backend (compile-only in its build), so the log4j2
 binding for slf4j 1.7 is listed explicitly; `log4j-slf4j2-impl` would silently log nothing.
+`kafka-tools` brings Kafka's admin commands (e.g. `org.apache.kafka.tools.AclCommand`, behind `kafka-acls.sh`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ _POM = """<?xml version="1.0" encoding="UTF-8"?>
     <dependency>
       <groupId>org.apache.kafka</groupId>
       <artifactId>kafka_2.13</artifactId>
+      <version>{kafka}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka-tools</artifactId>
       <version>{kafka}</version>
     </dependency>
     <dependency>
@@ -65,14 +71,24 @@ def fetch_kafka(cache_dir: Path | None = None, version: str = KAFKA_VERSION) -> 
     """
     home = kafka_home(cache_dir, version)
     marker = home / _MARKER
-    if marker.exists():
+    # The marker names what was fetched: a folder fetched by an older pom (fewer jars) is fetched again.
+    complete = f"kafka {version} log4j {LOG4J_VERSION} tools\n"
+    if _marked(marker, complete):
         return home
     with file_lock(home.parent / f"kafka-{version}.lock"):
-        if marker.exists():  # another process finished the download while we waited for the lock
+        if _marked(marker, complete):  # another process finished the download while we waited for the lock
             return home
+        marker.unlink(missing_ok=True)
         _download(home, version)
-        marker.write_text(f"kafka {version} log4j {LOG4J_VERSION}\n")
+        marker.write_text(complete)
     return home
+
+
+def _marked(marker: Path, content: str) -> bool:
+    try:
+        return marker.read_text() == content
+    except FileNotFoundError:
+        return False
 
 
 def _download(home: Path, version: str) -> None:
