@@ -60,9 +60,23 @@ def test_remapping_by_another_mapper_version_is_a_duplicate_not_a_collision() ->
     assert decide(new, fingerprint(new), seen, seen_collision=False).verdict is Verdict.DUPLICATE
 
 
-def test_corrections_are_published_on_purpose() -> None:
-    event = expiring(_ID, correction=True)
-    digest = fingerprint(event)
-    decision = decide(event, digest, SeenEntry(digest, "most/1.0.0"), seen_collision=False)
+def test_a_correction_that_changes_the_content_is_published_on_purpose() -> None:
+    published = expiring(_ID, checkpoint=7)
+    event = expiring(_ID, checkpoint=3, mapper_version="most/1.1.0", correction=True)
+    seen = SeenEntry(fingerprint(published), "most/1.0.0")
+    decision = decide(event, fingerprint(event), seen, seen_collision=False)
     assert decision.verdict is Verdict.CORRECTION
     assert decision.publish_id == _ID
+
+
+def test_a_correction_that_changes_nothing_is_a_duplicate() -> None:
+    event = expiring(_ID, mapper_version="most/1.1.0", correction=True)
+    digest = fingerprint(event)
+    decision = decide(event, digest, SeenEntry(digest, "most/1.0.0"), seen_collision=False)
+    assert decision.verdict is Verdict.DUPLICATE
+    assert decision.publish_id is None
+
+
+def test_a_correction_of_an_id_never_published_is_published() -> None:
+    event = expiring(_ID, correction=True)
+    assert decide(event, fingerprint(event), None, seen_collision=False).verdict is Verdict.CORRECTION

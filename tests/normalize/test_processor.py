@@ -56,9 +56,12 @@ def test_a_valid_record_maps_to_encoded_canonical_events_with_lineage() -> None:
     assert isinstance(result, Mapped)
     assert result.source is Source.MOST
     [record] = result.records
-    assert record.key == b"example.com"
     event = from_kafka_record(record.value, record.headers)
     assert event.id == expected_id("evt-1")
+    # Keyed by canonical id, so every copy of an id reaches one deduplicator partition; the domain stays the
+    # partition key of the public topic.
+    assert record.key == str(event.id).encode()
+    assert event.partition_key == "example.com"
     assert event.lineage is not None
     assert (event.lineage.topic, event.lineage.partition, event.lineage.offset) == ("raw-test", 2, 7)
     assert event.mapper_version == SAMPLE_VERSION
@@ -73,7 +76,7 @@ def test_xml_bodies_map_too() -> None:
     result = Processor(SAMPLE_MAPPERS, _PLAIN).process(_record(key, value, headers))
 
     assert isinstance(result, Mapped)
-    assert [r.key for r in result.records] == [b"example.org"]
+    assert [from_kafka_record(r.value, r.headers).partition_key for r in result.records] == ["example.org"]
 
 
 def test_corrections_are_marked() -> None:
@@ -151,7 +154,7 @@ def test_sealed_records_are_opened_before_mapping() -> None:
     result = _process(value, headers=headers, sealer=_SEALER)
 
     assert isinstance(result, Mapped)
-    assert [r.key for r in result.records] == [b"example.net"]
+    assert [from_kafka_record(r.value, r.headers).partition_key for r in result.records] == ["example.net"]
 
 
 def test_records_sealed_with_an_unknown_key_are_quarantined_still_sealed() -> None:

@@ -17,7 +17,7 @@ class Verdict(StrEnum):
     PUBLISH = "publish"  # first time this id is seen
     DUPLICATE = "duplicate"  # same id, same content (or an older/newer mapper's rendering of it): drop
     COLLISION = "collision"  # same id, different content from the same mapper: keep both, under a derived id
-    CORRECTION = "correction"  # a replay that publishes a corrected event on purpose
+    CORRECTION = "correction"  # a replay whose content differs from what was published: published on purpose
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +46,13 @@ def decide(event: CanonicalEvent, digest: bytes, seen: SeenEntry | None, *, seen
 
     `seen` is the entry of `event.id`; `seen_collision` tells whether the collision id of this digest was published.
     A different fingerprint under another mapper version is a re-mapping (a replay after a mapper change), not a
-    second payload: it is dropped unless it comes as a correction.
+    second payload: it is dropped unless it comes as a correction. A correction is published only when its content
+    differs from what was published under its id: a replay that re-maps an event to the same content is a
+    duplicate, so the public topic carries corrections for changed events and nothing else.
     """
     if event.correction:
+        if seen is not None and seen.fingerprint == digest:
+            return Decision(Verdict.DUPLICATE, None)
         return Decision(Verdict.CORRECTION, event.id)
     if seen is None:
         return Decision(Verdict.PUBLISH, event.id)

@@ -13,15 +13,18 @@ transactions here and not in the normalizer: `docs/stages.md`.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 
-from regpipe.dedup.partition_worker import STAGE, BatchOutcome, PartitionWorker, Topics
+from regpipe.dedup.partition_worker import STAGE, BatchOutcome, Limits, PartitionWorker, Topics
+from regpipe.dedup.state import DEFAULT_WINDOW_S
 from regpipe.kafka.topics import Topic
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import DEDUP_DECISIONS, DEDUP_INVALID, DEDUP_STATE_SIZE, RECORDS_CONSUMED
-from regpipe.streaming import Batch, Consumer, ConsumerSpec, StreamProcessor
+from regpipe.streaming import Batch, ConsumedRecord, Consumer, ConsumerSpec, StreamProcessor
 
 __all__ = ["DedupConfig", "DedupStage"]
 
@@ -42,6 +45,15 @@ class DedupConfig:
     poll_timeout_ms: int = 500
     session_timeout_ms: int = 10_000
     client_id: str = "regpipe-deduplicator"
+    #: The largest record the public and the quarantine topics take (topic limit and producer limit agree).
+    max_output_bytes: int = 1_048_576
+    max_quarantine_bytes: int = 1_048_576
+    #: How long a published id is remembered at least (`docs/stages.md`).
+    state_window_s: float = DEFAULT_WINDOW_S
+
+    def limits(self) -> Limits:
+        """The size limits and state window of the partition workers."""
+        return Limits(self.max_output_bytes, self.max_quarantine_bytes, self.state_window_s)
 
     def consumer_spec(self) -> ConsumerSpec:
         """How the stage's consumer joins its group: it reads only committed transactions of the normalizer."""
@@ -77,7 +89,9 @@ class DedupStage:
 
 
 class _TransactionPerPartition:
-    """`Strategy`: each partition's part of a batch is one transaction of that partition's worker."""
+    """`Strategy`: each partition's part of a batch is one transaction of that partition's worker; the partitions
+    of one batch are processed concurrently (each has its own producer), and a partition's state is rebuilt in a
+    task started by the rebalance listener, not inside it."""
 
     def __init__(self, bootstrap_servers: str, config: DedupConfig) -> None:
         self._bootstrap = bootstrap_servers
@@ -85,21 +99,28 @@ class _TransactionPerPartition:
         self._topics = Topics(
             output=config.output_topic, changelog=config.changelog_topic, quarantine=config.quarantine_topic
         )
-        self._workers: dict[TopicPartition, PartitionWorker] = {}
+        self._workers: dict[TopicPartition, asyncio.Task[PartitionWorker]] = {}
 
     async def submit(self, batch: Batch) -> None:
-        for tp, records in batch.items():
-            # The fetcher can hand out records of a new assignment before the listener opened it.
-            worker = self._workers.get(tp) or await self._open(tp)
-            outcome = await worker.process(records)
-            RECORDS_CONSUMED.labels(STAGE).inc(len(records))
-            _report(outcome)
-            DEDUP_STATE_SIZE.labels(str(tp.partition)).set(len(worker.state))
+        results = await asyncio.gather(
+            *(self._process(tp, records) for tp, records in batch.items()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _process(self, tp: TopicPartition, records: Sequence[ConsumedRecord]) -> None:
+        # The fetcher can hand out records of a new assignment before the listener opened it.
+        worker = await (self._workers.get(tp) or self._open(tp))
+        outcome = await worker.process(records)
+        RECORDS_CONSUMED.labels(STAGE).inc(len(records))
+        _report(outcome)
+        DEDUP_STATE_SIZE.labels(str(tp.partition)).set(len(worker.state))
 
     async def on_assigned(self, partitions: set[TopicPartition]) -> None:
-        """Open a worker (fencing producer + rebuilt state) for each newly assigned partition."""
+        """Start opening (fencing producer + rebuilt state) each newly assigned partition; do not wait for it."""
         for tp in sorted(partitions - set(self._workers), key=lambda t: t.partition):
-            await self._open(tp)
+            self._open(tp)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         """Close the revoked partitions' producers (the batch before was committed in its own transaction)."""
@@ -111,8 +132,14 @@ class _TransactionPerPartition:
     async def close(self) -> None:
         await self._close(set(self._workers))
 
-    async def _open(self, tp: TopicPartition) -> PartitionWorker:
+    def _open(self, tp: TopicPartition) -> asyncio.Task[PartitionWorker]:
+        task = asyncio.create_task(self._open_worker(tp), name=f"dedup-open-{tp.partition}")
+        self._workers[tp] = task
+        return task
+
+    async def _open_worker(self, tp: TopicPartition) -> PartitionWorker:
         config = self._config
+        started = time.perf_counter()
         worker = await PartitionWorker.open(
             self._bootstrap,
             tp,
@@ -120,21 +147,37 @@ class _TransactionPerPartition:
             group_id=config.group_id,
             transactional_id_prefix=config.transactional_id_prefix,
             client_id=config.client_id,
+            limits=config.limits(),
         )
-        self._workers[tp] = worker
-        _log.info("partition opened", partition=tp.partition, known_ids=len(worker.state))
+        _log.info(
+            "partition opened",
+            partition=tp.partition,
+            known_ids=len(worker.state),
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return worker
 
     async def _close(self, partitions: set[TopicPartition]) -> None:
         for tp in partitions:
-            worker = self._workers.pop(tp, None)
-            if worker is not None:
-                await worker.close()
+            task = self._workers.pop(tp, None)
+            if task is None:
+                continue
+            if not task.done():
+                task.cancel()
+            try:
+                worker = await task
+            except asyncio.CancelledError:
+                continue
+            except Exception as exc:  # noqa: BLE001  # the partition is gone; its failed opening no longer matters
+                _log.warning("a revoked partition had failed to open", partition=tp.partition, error=type(exc).__name__)
+                continue
+            await worker.close()
 
 
 def _report(outcome: BatchOutcome) -> None:
     for verdict, count in outcome.verdicts.items():
         if count:
             DEDUP_DECISIONS.labels(verdict.value).inc(count)
-    if outcome.invalid:
-        DEDUP_INVALID.inc(outcome.invalid)
+    quarantined = sum(outcome.quarantined.values())
+    if quarantined:
+        DEDUP_INVALID.inc(quarantined)

@@ -15,6 +15,7 @@ def create_producer(
     linger_ms: int = 5,
     request_timeout_ms: int = 15_000,
     max_batch_size: int = 16_384,
+    max_request_size: int = 1_048_576,
 ) -> AIOKafkaProducer:
     """A producer that only reports success once every in-sync replica has the record, without duplicates on retry.
 
@@ -31,5 +32,6 @@ def create_producer(
         linger_ms=linger_ms,
         request_timeout_ms=request_timeout_ms,
         max_batch_size=max_batch_size,
+        max_request_size=max_request_size,
         compression_type=None,
     )

@@ -4,14 +4,16 @@ Steps, in order, each with its own quarantine reason: parse the raw headers (`in
 `unknown_source` for a source we do not know), find the source's mapper (`unknown_source`), open the seal
 (`unsealable`), map (the `MappingError`'s reason; `invalid_domain` when the contract refuses a domain name, even
 wrapped in a data model's `ValidationError`; `nesting_too_deep` / `number_too_large` for shapes no parser reads,
-such as the `RecursionError` of a deeply nested payload), encode.
+such as the `RecursionError` of a deeply nested payload), encode, check the size of what would be written
+(`too_large` when an event exceeds what its topic takes).
 
 Error policy, after arroyo's "bad record -> dead letter, anything unexpected -> stop before commit", adapted so
-that one mapper bug cannot stall a partition: a `MappingError` is a bad record; an ordinary programming error
-escaping a mapper or the encoding of its events (`LookupError`, `ValueError` including pydantic's
-`ValidationError`, `TypeError`, `AttributeError`, `ArithmeticError`, `AssertionError`, `ContractError`) is
-quarantined as `mapper_error` and reported loudly by the stage; anything else (`MemoryError`, `OSError`,
-`KeyboardInterrupt`, ...) is not a property of the record and propagates, so the stage stops uncommitted.
+that no record can stall a partition: a `MappingError` is a bad record; any other exception a record makes a
+mapper or the encoding raise (a programming error, or a library's surprise on hostile input) is quarantined as
+`mapper_error` and reported loudly by the stage. Mappers are pure and do no I/O, so only `MemoryError` and what
+is not an `Exception` (`KeyboardInterrupt`, `SystemExit`) propagate: those are the process's, not the record's.
+A quarantine record that would not fit its topic (the raw record was just under the limit) keeps a bounded
+excerpt of the value and its lineage (`fit_quarantine_record`).
 """
 
 from __future__ import annotations
@@ -24,32 +26,25 @@ from pydantic import ValidationError
 
 from regpipe.contract.cloudevents import KafkaRecord, to_kafka_record
 from regpipe.contract.envelope import CanonicalEvent, Lineage
-from regpipe.contract.errors import ContractError, InvalidDomainNameError, RecordDecodeError, SealError
+from regpipe.contract.errors import InvalidDomainNameError, RecordDecodeError, SealError
 from regpipe.contract.raw import RawHeaders
 from regpipe.contract.sealing import RawSealer
 from regpipe.contract.taxonomy import Source
+from regpipe.kafka.topics import MAX_RECORD_BYTES
 from regpipe.normalize.registry import Mapper, MapperRegistry
 from regpipe.providers.kit import hostile_shapes_quarantined
 from regpipe.providers.mapper import MappingError, QuarantineReason, RawInput
-from regpipe.streaming.quarantine import QuarantineRecord, build_quarantine_record
+from regpipe.streaming.quarantine import QuarantineRecord, build_quarantine_record, fit_quarantine_record
 from regpipe.streaming.record import ConsumedRecord
+from regpipe.streaming.record_size import record_size
 
-__all__ = ["STAGE", "UNKNOWN", "Mapped", "Processor", "Quarantined", "Result"]
+__all__ = ["STAGE", "UNKNOWN", "Mapped", "Processor", "Quarantined", "Result", "normalized_record"]
 
 #: The stage's name in its quarantine records and metric labels.
 STAGE = "normalizer"
 #: The `source` label of a record whose headers do not name a known source.
 UNKNOWN = "unknown"
 
-_MAPPER_BUGS: tuple[type[Exception], ...] = (
-    LookupError,
-    ValueError,
-    TypeError,
-    AttributeError,
-    ArithmeticError,
-    AssertionError,
-    ContractError,
-)
 _MAX_ERRORS_LISTED = 5
 
 
@@ -82,29 +77,80 @@ Result = Mapped | Quarantined
 class Processor:
     """Maps raw records with the registry's mappers; never raises for anything a record can contain."""
 
-    def __init__(self, mappers: MapperRegistry, sealer: RawSealer, *, correction: bool = False) -> None:
+    def __init__(
+        self,
+        mappers: MapperRegistry,
+        sealer: RawSealer,
+        *,
+        correction: bool = False,
+        max_event_bytes: int = MAX_RECORD_BYTES,
+        max_quarantine_bytes: int = MAX_RECORD_BYTES,
+    ) -> None:
         self._mappers = mappers
         self._sealer = sealer
         self._correction = correction
+        self._max_event_bytes = max_event_bytes
+        self._max_quarantine_bytes = max_quarantine_bytes
 
     def process(self, raw: ConsumedRecord, *, lineage: Lineage | None = None) -> Result:
         """Map one record; `lineage` defaults to the record's own position (a redrive passes the original one)."""
         if lineage is None:
             lineage = Lineage(topic=raw.topic, partition=raw.partition, offset=raw.offset)
         try:
+            result = self._process(raw, lineage)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001  # quarantined with the error's type, and logged by the stage
+            # Outside any mapper (headers, unsealing): still the record's doing, never a reason to stop.
+            message = f"{type(exc).__name__} while reading the raw record"
+            reason = QuarantineReason.MAPPER_ERROR
+            return self._quarantine(raw, lineage, UNKNOWN, reason, message, None, error=type(exc).__name__)
+        if isinstance(result, Quarantined):
+            return result
+        too_large = next((r for r in result.records if self._record_bytes(r) > self._max_event_bytes), None)
+        if too_large is not None:
+            message = (
+                f"a canonical {result.events[result.records.index(too_large)].type.value} event would be "
+                f"{self._record_bytes(too_large)} bytes; its topic takes at most {self._max_event_bytes}"
+            )
+            mapper = self._mappers[result.source]
+            return self._quarantine(
+                raw, lineage, result.source.value, QuarantineReason.TOO_LARGE, message, mapper.version
+            )
+        return result
+
+    def quarantine_timed_out(self, raw: ConsumedRecord, seconds: float) -> Quarantined:
+        """The quarantine record of `raw` whose mapping was abandoned after `seconds` (the stage's deadline)."""
+        lineage = Lineage(topic=raw.topic, partition=raw.partition, offset=raw.offset)
+        try:
+            headers = RawHeaders.from_kafka(tuple(raw.headers))
+        except RecordDecodeError:
+            source, version = UNKNOWN, None
+        else:
+            mapper = self._mappers.get(headers.source)
+            source, version = headers.source.value, None if mapper is None else mapper.version
+        message = f"mapping took longer than the deadline of {seconds:g} s"
+        return self._quarantine(raw, lineage, source, QuarantineReason.DEADLINE_EXCEEDED, message, version)
+
+    @staticmethod
+    def _record_bytes(record: KafkaRecord) -> int:
+        return record_size(record.key, record.value, record.headers)
+
+    def _process(self, raw: ConsumedRecord, lineage: Lineage) -> Result:
+        try:
             headers = RawHeaders.from_kafka(tuple(raw.headers))
         except RecordDecodeError as exc:
             reason, message = _header_problem(exc)
-            return _quarantine(raw, lineage, UNKNOWN, reason, message, None)
+            return self._quarantine(raw, lineage, UNKNOWN, reason, message, None)
         source = headers.source.value
         mapper = self._mappers.get(headers.source)
         if mapper is None:
             message = f"no mapper is registered for source {source!r}"
-            return _quarantine(raw, lineage, source, QuarantineReason.UNKNOWN_SOURCE, message, None)
+            return self._quarantine(raw, lineage, source, QuarantineReason.UNKNOWN_SOURCE, message, None)
         try:
             body = self._sealer.open(raw.value or b"", headers.seal)
         except SealError as exc:
-            return _quarantine(raw, lineage, source, QuarantineReason.UNSEALABLE, str(exc), mapper.version)
+            return self._quarantine(raw, lineage, source, QuarantineReason.UNSEALABLE, str(exc), mapper.version)
         try:
             # Pathological shapes (nesting beyond any parser, 4,300+ digit integers) get their own reasons even
             # from a mapper that does not check them itself; RecursionError would otherwise stop the stage.
@@ -112,40 +158,51 @@ class Processor:
                 events = mapper.map_record(RawInput(body=body, headers=headers, lineage=lineage))
                 if self._correction:
                     events = [event.model_copy(update={"correction": True}) for event in events]
-                records = tuple(to_kafka_record(event) for event in events)
+                records = tuple(normalized_record(event) for event in events)
         except MappingError as exc:
-            return _quarantine(raw, lineage, source, exc.reason, exc.message, mapper.version)
+            return self._quarantine(raw, lineage, source, exc.reason, exc.message, mapper.version)
         except InvalidDomainNameError as exc:
-            return _quarantine(raw, lineage, source, QuarantineReason.INVALID_DOMAIN, str(exc), mapper.version)
-        except _MAPPER_BUGS as exc:
+            return self._quarantine(raw, lineage, source, QuarantineReason.INVALID_DOMAIN, str(exc), mapper.version)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001  # quarantined as mapper_error, and logged loudly by the stage
             if _is_invalid_domain(exc):
                 message = "a domain name in the payload is not a valid domain name"
-                return _quarantine(raw, lineage, source, QuarantineReason.INVALID_DOMAIN, message, mapper.version)
+                return self._quarantine(raw, lineage, source, QuarantineReason.INVALID_DOMAIN, message, mapper.version)
             message = _describe_bug(exc, mapper)
             reason = QuarantineReason.MAPPER_ERROR
-            return _quarantine(raw, lineage, source, reason, message, mapper.version, error=type(exc).__name__)
+            return self._quarantine(raw, lineage, source, reason, message, mapper.version, error=type(exc).__name__)
         return Mapped(source=headers.source, events=tuple(events), records=records)
 
+    def _quarantine(
+        self,
+        raw: ConsumedRecord,
+        lineage: Lineage,
+        source: str,
+        reason: QuarantineReason,
+        message: str,
+        mapper_version: str | None,
+        *,
+        error: str | None = None,
+    ) -> Quarantined:
+        record = build_quarantine_record(
+            raw,
+            stage=STAGE,
+            reason=reason.value,
+            message=message,
+            mapper_version=mapper_version,
+            lineage=(lineage.topic, lineage.partition, lineage.offset),
+        )
+        # A raw record just under its topic's limit grows past the quarantine topic's by the quarantine headers.
+        record = fit_quarantine_record(record, max_bytes=self._max_quarantine_bytes)
+        return Quarantined(source=source, reason=reason, message=message, record=record, error=error)
 
-def _quarantine(
-    raw: ConsumedRecord,
-    lineage: Lineage,
-    source: str,
-    reason: QuarantineReason,
-    message: str,
-    mapper_version: str | None,
-    *,
-    error: str | None = None,
-) -> Quarantined:
-    record = build_quarantine_record(
-        raw,
-        stage=STAGE,
-        reason=reason.value,
-        message=message,
-        mapper_version=mapper_version,
-        lineage=(lineage.topic, lineage.partition, lineage.offset),
-    )
-    return Quarantined(source=source, reason=reason, message=message, record=record, error=error)
+
+def normalized_record(event: CanonicalEvent) -> KafkaRecord:
+    """`event` as a record of the normalized topic, keyed by its canonical id rather than its partition key, so
+    every copy of one id, whatever its domain, reaches the same deduplicator partition (`docs/stages.md`)."""
+    record = to_kafka_record(event)
+    return KafkaRecord(key=str(event.id).encode(), value=record.value, headers=record.headers)
 
 
 def _header_problem(exc: RecordDecodeError) -> tuple[QuarantineReason, str]:

@@ -20,9 +20,11 @@ from regpipe.streaming.quarantine import (
     QuarantineInfo,
     QuarantineRecord,
     build_quarantine_record,
+    fit_quarantine_record,
     read_quarantine_record,
 )
 from regpipe.streaming.record import ConsumedRecord, RawRecord
+from regpipe.streaming.record_size import record_size
 from regpipe.streaming.shell import StreamProcessor
 from regpipe.streaming.strategy import Batch, Strategy
 
@@ -47,5 +49,7 @@ __all__ = [
     "StreamingError",
     "build_quarantine_record",
     "create_consumer",
+    "fit_quarantine_record",
     "read_quarantine_record",
+    "record_size",
 ]

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from regpipe.streaming.record import ConsumedRecord, RawRecord
+from regpipe.streaming.record_size import record_size
 
 __all__ = [
     "NO_MAPPER",
     "QUARANTINE_HEADERS",
+    "TRUNCATED_HEADER",
     "QuarantineInfo",
     "QuarantineRecord",
     "build_quarantine_record",
+    "fit_quarantine_record",
     "read_quarantine_record",
 ]
 
@@ -51,6 +54,11 @@ QUARANTINE_HEADERS: frozenset[str] = frozenset(
 NO_MAPPER = "none"
 
 _MAX_MESSAGE = 1024
+
+#: Set (to the original value's length) on a quarantine record whose value was cut to fit its topic.
+TRUNCATED_HEADER = "quarantine-truncated"
+#: How much of a value too large for the quarantine topic is kept, at most.
+_MAX_EXCERPT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +110,26 @@ def build_quarantine_record(
         (_H_QUARANTINED_AT, (now or datetime.now(UTC)).isoformat().encode()),
     ]
     return QuarantineRecord(key=raw.key, value=raw.value, headers=headers)
+
+
+def fit_quarantine_record(record: QuarantineRecord, *, max_bytes: int) -> QuarantineRecord:
+    """`record` itself if it fits `max_bytes` (as the producer sizes it), else the same with a bounded excerpt.
+
+    A record just under the input topic's limit grows past it by the quarantine headers; rather than failing the
+    batch on every restart, its value is cut to an excerpt of at most 64 KiB, and `quarantine-truncated` says how
+    long it was. If even the headers do not fit, the record's own headers are dropped too (the quarantine headers
+    stay).
+    """
+    size = record_size(record.key, record.value, record.headers)
+    if size <= max_bytes:
+        return record
+    value = record.value or b""
+    headers = [*record.headers, (TRUNCATED_HEADER, str(len(value)).encode())]
+    room = max_bytes - record_size(record.key, b"", headers) - 16
+    if room < 0:
+        headers = [(name, data) for name, data in headers if name in QUARANTINE_HEADERS or name == TRUNCATED_HEADER]
+        room = max_bytes - record_size(record.key, b"", headers) - 16
+    return QuarantineRecord(key=record.key, value=value[: max(0, min(room, _MAX_EXCERPT))], headers=headers)
 
 
 def read_quarantine_record(record: ConsumedRecord) -> tuple[QuarantineInfo, RawRecord]:
