@@ -47,7 +47,7 @@ _ToOffset = Annotated[int | None, typer.Option("--to-offset", help="End offset (
 _FromTime = Annotated[str | None, typer.Option("--from-time", help="From the first record at or after this time.")]
 _ToTime = Annotated[str | None, typer.Option("--to-time", help="Up to the first record at or after this time.")]
 _Corrections = Annotated[
-    bool, typer.Option("--corrections", help="Publish as corrections, which the deduplicator lets through.")
+    bool, typer.Option("--corrections", help="Publish as corrections (published only where the content changed).")
 ]
 _DryRun = Annotated[bool, typer.Option("--dry-run", help="Map and count, publish nothing.")]
 # Secrets are meant to come from the environment (the flag is hidden), so they stay out of process listings.

@@ -2,7 +2,8 @@
 `redrive_quarantine` a range of the quarantine topic; both publish what maps to the normalized topic.
 
 Replayed events keep their deterministic ids, so the deduplicator drops those already published; a processor
-built with `correction=True` marks them as corrections, which the deduplicator lets through on purpose. Neither
+built with `correction=True` marks them as corrections, which the deduplicator publishes only for events whose
+content changed (an unchanged re-mapping stays a duplicate). Neither
 job commits anything anywhere: they read with no consumer group, and re-running one only publishes again.
 """
 
