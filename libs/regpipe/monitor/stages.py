@@ -28,37 +28,31 @@ class StageSpec:
     group: str | None = None
 
 
+def _ingestor(service: str) -> StageSpec:
+    return StageSpec(service, service, None, Series("regpipe_ingest_published_total"))
+
+
+def _consumer(service: str, records_in: Series, records_out: Series) -> StageSpec:
+    # Every consuming service's group is named after it (see each service's settings).
+    return StageSpec(service, service, records_in, records_out, group=f"regpipe-{service}")
+
+
 STAGES: Final[tuple[StageSpec, ...]] = (
-    StageSpec("webhook-receiver", "webhook-receiver", None, Series("regpipe_ingest_published_total")),
-    StageSpec("opensrs-poller", "opensrs-poller", None, Series("regpipe_ingest_published_total")),
-    StageSpec("opusdns-poller", "opusdns-poller", None, Series("regpipe_ingest_published_total")),
-    StageSpec("imap-parser", "imap-parser", None, Series("regpipe_ingest_published_total")),
-    StageSpec(
-        "normalizer",
+    *(_ingestor(name) for name in ("webhook-receiver", "opensrs-poller", "opusdns-poller", "imap-parser")),
+    _consumer(
         "normalizer",
         Series("regpipe_records_consumed_total", {"stage": "normalizer"}),
         Series("regpipe_mapped_events_total", {"stage": "normalizer"}),
-        group="regpipe-normalizer",
     ),
-    StageSpec(
-        "deduplicator",
+    _consumer(
         "deduplicator",
         Series("regpipe_records_consumed_total", {"stage": "deduplicator"}),
         Series("regpipe_dedup_decisions_total", {"verdict": "publish"}),
-        group="regpipe-deduplicator",
     ),
-    StageSpec(
-        "aggregator",
-        "aggregator",
-        Series("regpipe_aggregator_records_total"),
-        Series("regpipe_aggregator_outbox_sent_total"),
-        group="regpipe-aggregator",
-    ),
-    StageSpec(
-        "delivery",
+    _consumer("aggregator", Series("regpipe_aggregator_records_total"), Series("regpipe_aggregator_outbox_sent_total")),
+    _consumer(
         "delivery",
         Series("regpipe_delivery_jobs_created_total"),
         Series("regpipe_delivery_attempts_total", {"verdict": "delivered"}),
-        group="regpipe-delivery",
     ),
 )
