@@ -31,6 +31,7 @@ from regpipe.aggregate.read import (
     parse_duration,
     views,
 )
+from regpipe.aggregate.read.listings import ListingItem, ListingKind, ListingQuery, list_recent, search_domains
 from regpipe.aggregate.store import CONNECTION_ERRORS
 from regpipe.runtime.health import ReadinessCheck, health_app
 
@@ -143,6 +144,42 @@ def create_read_api(
     async def transfer(transfer_id: str) -> views.TransferView:
         """A transfer's status and history."""
         return await answer(get_transfer(pool(), transfer_id))
+
+    @app.get("/domain-search", response_model=views.Page[views.DomainState], tags=["domains"])
+    async def domain_search(
+        prefix: str = Query(..., min_length=1, max_length=253, description="Name prefix, Unicode or punycode."),
+        cursor: str | None = cursor_param,
+        limit: int = limit_param,
+    ) -> views.Page[views.DomainState]:
+        """Domain states whose name starts with `prefix`, by name."""
+        return await answer(search_domains(pool(), prefix, cursor=cursor, limit=limit))
+
+    def listing_route(kind: ListingKind, summary: str) -> None:
+        async def listing(
+            provider: str | None = Query(None, description="Only this provider."),
+            status: str | None = Query(None, description="Only this status."),
+            since: Annotated[datetime | None, Query(description="Changed at or after this time.")] = None,
+            until: Annotated[datetime | None, Query(description="Changed before this time.")] = None,
+            cursor: str | None = cursor_param,
+            limit: int = limit_param,
+        ) -> views.Page[ListingItem]:
+            query = ListingQuery(provider=provider, status=status, since=since, until=until)
+            return await answer(list_recent(pool(), kind, query, cursor=cursor, limit=limit))
+
+        app.add_api_route(
+            f"/{kind.value}",
+            listing,
+            methods=["GET"],
+            response_model=views.Page[ListingItem],
+            tags=[kind.value],
+            summary=summary,
+            description="Newest first (last change), cursor-paged; filters combine.",
+        )
+
+    listing_route(ListingKind.ORDER_BATCHES, "Most order batches")
+    listing_route(ListingKind.ORDERS, "Orders of every kind (Most batch orders, tracked orders, Cold Mail orders)")
+    listing_route(ListingKind.TASKS, "Most bulk tasks")
+    listing_route(ListingKind.TRANSFERS, "Transfers")
 
     # Probes and metrics need no token (kubelet and Prometheus scrape them): plain routes, outside the API's
     # dependencies and its OpenAPI document.
