@@ -10,9 +10,10 @@ from __future__ import annotations
 import hmac
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
+import orjson
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,6 +23,7 @@ from regpipe.contract.sealing import RawSealer
 from regpipe.delivery import history, redelivery, subscriptions
 from regpipe.delivery.address_guard import AddressGuard
 from regpipe.delivery.errors import InvalidSubscriptionError, SubscriptionNotFoundError
+from regpipe.delivery.filters import EventFilter
 from regpipe.delivery.models import (
     AttemptRecord,
     DeadJob,
@@ -69,6 +71,58 @@ class FailedRedelivery(BaseModel):
 
     since: AwareDatetime
     subscription_id: uuid.UUID | None = None
+
+
+class RedeliveryPreview(BaseModel):
+    """What a redelivery would do, without doing it (the console's confirmation page)."""
+
+    would_schedule: int = Field(description="Deliveries the same redelivery request would schedule now")
+
+
+class StoredEvent(BaseModel):
+    """A canonical event as delivery stored it: the exact webhook body (structured CloudEvents JSON)."""
+
+    event_id: uuid.UUID
+    event_type: str
+    source: str
+    subject: str | None
+    event_time: datetime
+    received_at: datetime
+    body: dict[str, Any] = Field(description="The webhook body, including the raw record's position (`lineage`)")
+
+
+_NOT_SENDING = """
+SELECT count(*) FROM unnest($2::uuid[]) AS e(event_id)
+WHERE NOT EXISTS (SELECT 1 FROM delivery_jobs j
+                  WHERE j.subscription_id = $1 AND j.event_id = e.event_id AND j.state = 'sending')
+"""
+
+
+async def _preview_events(
+    pool: asyncpg.Pool,
+    subscription_id: uuid.UUID,
+    *,
+    event_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """How many of the events `redelivery` would pick it would reschedule (a job being sent is left alone)."""
+    subscription = await subscriptions.get_subscription(pool, subscription_id)  # 404 if absent
+    if event_id is not None:
+        if await pool.fetchval("SELECT 1 FROM delivery_events WHERE event_id = $1", event_id) is None:
+            raise SubscriptionNotFoundError(f"no stored event {event_id}")
+        ids = [event_id]
+    else:
+        wanted = EventFilter.parse(subscription.event_types, subscription.sources, subscription.domain_suffixes)
+        rows = await pool.fetch(
+            "SELECT event_id, event_type, source, subject FROM delivery_events"
+            " WHERE event_time >= $1 AND event_time < $2",
+            since,
+            until,
+        )
+        ids = [r["event_id"] for r in rows if wanted.matches(r["event_type"], r["source"], r["subject"])]
+    count: int = await pool.fetchval(_NOT_SENDING, subscription_id, ids)
+    return count
 
 
 class ErrorBody(BaseModel):
@@ -202,6 +256,47 @@ def create_admin_app(
     async def redeliver_failed(request: FailedRedelivery) -> RedeliveryReport:
         """Give every delivery that died since a time a fresh schedule."""
         return await redelivery.redeliver_failed(pool, request.since, request.subscription_id)
+
+    @router.get("/events/{event_id}", responses=errors)
+    async def stored_event(event_id: uuid.UUID) -> StoredEvent:
+        """A stored canonical event (one that matched a subscription), as its webhooks send it."""
+        row = await pool.fetchrow(
+            "SELECT event_id, event_type, source, subject, event_time, received_at, body FROM delivery_events"
+            " WHERE event_id = $1",
+            event_id,
+        )
+        if row is None:
+            raise SubscriptionNotFoundError(f"no stored event {event_id}")
+        return StoredEvent(**{**dict(row), "body": orjson.loads(row["body"])})
+
+    @router.get("/subscriptions/{subscription_id}/redeliver-preview/{event_id}", responses=errors)
+    async def preview_one(subscription_id: uuid.UUID, event_id: uuid.UUID) -> RedeliveryPreview:
+        """Dry run of `POST .../redeliver/{event_id}`: how many deliveries it would schedule."""
+        return RedeliveryPreview(would_schedule=await _preview_events(pool, subscription_id, event_id=event_id))
+
+    @router.get("/subscriptions/{subscription_id}/redeliver-preview", responses=errors)
+    async def preview_range(
+        subscription_id: uuid.UUID, since: Annotated[AwareDatetime, Query()], until: Annotated[AwareDatetime, Query()]
+    ) -> RedeliveryPreview:
+        """Dry run of `POST .../redeliver` for the range since <= time < until."""
+        if until <= since:
+            raise HTTPException(422, "until must be after since")
+        window = RangeRedelivery(since=since, until=until)
+        count = await _preview_events(pool, subscription_id, since=window.since, until=window.until)
+        return RedeliveryPreview(would_schedule=count)
+
+    @router.get("/redeliver-failed-preview", responses=errors)
+    async def preview_failed(
+        since: Annotated[AwareDatetime, Query()], subscription_id: uuid.UUID | None = None
+    ) -> RedeliveryPreview:
+        """Dry run of `POST /redeliver-failed`: the dead jobs that died since `since`."""
+        count: int = await pool.fetchval(
+            "SELECT count(*) FROM delivery_jobs WHERE state = 'dead' AND updated_at >= $1"
+            " AND ($2::uuid IS NULL OR subscription_id = $2)",
+            since,
+            subscription_id,
+        )
+        return RedeliveryPreview(would_schedule=count)
 
     app.include_router(router)
     app.mount("/", health_app("delivery", ready))
