@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-__all__ = ["TOPICS", "Topic", "TopicSpec"]
+__all__ = ["MAX_RECORD_BYTES", "TOPICS", "Topic", "TopicSpec"]
 
 _DAY_MS = 24 * 3600 * 1000
+
+#: The largest record a topic takes (`max.message.bytes`) and a stage's producer sends (`max_request_size`): the
+#: two are set together from here, so a record the producer accepts is never refused by the broker afterwards.
+MAX_RECORD_BYTES: Final = 1_048_576
 
 
 class Topic(StrEnum):
@@ -34,12 +38,15 @@ class TopicSpec:
     retention_ms: int  # -1 keeps forever
     cleanup_policy: str = "delete"
     extra_config: dict[str, str] = field(default_factory=dict)
+    #: The largest record batch the broker takes; producers writing the topic use it as their `max_request_size`.
+    max_message_bytes: int = MAX_RECORD_BYTES
 
     def config(self) -> dict[str, str]:
         """Topic-level configs as the broker names them."""
         return {
             "retention.ms": str(self.retention_ms),
             "cleanup.policy": self.cleanup_policy,
+            "max.message.bytes": str(self.max_message_bytes),
             **self.extra_config,
         }
 
