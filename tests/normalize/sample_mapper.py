@@ -2,7 +2,9 @@
 
 JSON bodies `{"id", "kind": "expiring", "domain", "checkpoint"}` (or the same as attributes of an XML `<event>`
 element when the content type says XML) map to one `domain.expiring` event. `"kind": "explode"` raises a bare
-`KeyError`, standing in for a mapper bug; `"kind": "nothing"` maps to no event.
+`KeyError`, standing in for a mapper bug; `"kind": "nothing"` maps to no event. Hostile kinds (issue 12):
+`"inflate"` maps to an event carrying `text` repeated `repeat` times (an output larger than its input), `"spin"`
+never returns (a mapper stuck on a record), `"runtime"` raises a `RuntimeError` (an exception no mapper expects).
 """
 
 from __future__ import annotations
@@ -56,7 +58,15 @@ def map_sample(raw: RawInput) -> list[CanonicalEvent]:
         return [payload["no such field"]]
     if kind == "nothing":
         return []
-    if kind != "expiring":
+    if kind == "runtime":
+        raise RuntimeError("not a mapping error")
+    if kind == "spin":
+        while True:  # a record that makes a mapper loop: only the stage's deadline ends it
+            pass
+    extra: dict[str, Any] = {}
+    if kind == "inflate":
+        extra = {"blob": str(payload.get("text", "")) * int(payload.get("repeat", 1))}
+    elif kind != "expiring":
         raise MappingError(QuarantineReason.UNKNOWN_EVENT_TYPE, "unknown kind")
     event_id, domain = payload.get("id"), payload.get("domain")
     if not isinstance(event_id, str) or not isinstance(domain, str):
@@ -72,6 +82,7 @@ def map_sample(raw: RawInput) -> list[CanonicalEvent]:
             data=DomainExpiring(domain=domain, checkpoint=int(payload.get("checkpoint", 7))),
             mapper_version=SAMPLE_VERSION,
             domain=domain,
+            extra_fields=extra,
         )
     ]
 

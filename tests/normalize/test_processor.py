@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -282,3 +283,52 @@ def test_hostile_shapes_escaping_a_mapper_are_quarantined_with_their_own_reason(
     assert _reason(result) is reason
     assert isinstance(result, Quarantined)
     assert "4300" not in result.message
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [RuntimeError("x"), NotImplementedError(), OSError("x"), UnicodeDecodeError("utf-8", b"\xff", 0, 1, "x")],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_any_exception_a_record_raises_is_quarantined_as_mapper_error(exc: Exception) -> None:
+    # Issue 12: only a listed few types were caught; RuntimeError and OSError stopped the stage on every restart.
+    key, value, headers = sample_record("evt-1", "example.com")
+
+    result = Processor(_mapper_raising(exc), _PLAIN).process(_record(key, value, headers))
+
+    assert _reason(result) is QuarantineReason.MAPPER_ERROR
+    assert isinstance(result, Quarantined)
+    assert result.error == type(exc).__name__
+
+
+def test_memory_error_is_the_process_s_and_propagates() -> None:
+    key, value, headers = sample_record("evt-1", "example.com")
+    with pytest.raises(MemoryError):
+        Processor(_mapper_raising(MemoryError()), _PLAIN).process(_record(key, value, headers))
+
+
+def test_an_event_over_the_topic_limit_is_quarantined_as_too_large() -> None:
+    key, _, headers = sample_record("evt-1", "example.com")
+    small = Processor(SAMPLE_MAPPERS, _PLAIN, max_event_bytes=2048, max_quarantine_bytes=1 << 20)
+    body = orjson.dumps({"id": "evt-1", "kind": "inflate", "domain": "example.com", "text": "ab", "repeat": 2000})
+
+    result = small.process(_record(key, body, headers))
+
+    assert _reason(result) is QuarantineReason.TOO_LARGE
+    assert isinstance(result, Quarantined)
+    assert result.record.value == body  # the raw record, as it came
+
+
+def test_a_quarantine_record_over_its_topic_limit_keeps_an_excerpt_and_its_lineage() -> None:
+    key, _, headers = sample_record("evt-1", "example.com")
+    body = b"not json " * 1000
+    small = Processor(SAMPLE_MAPPERS, _PLAIN, max_quarantine_bytes=4096)
+
+    result = small.process(_record(key, body, headers, offset=42))
+
+    assert isinstance(result, Quarantined)
+    assert result.reason is QuarantineReason.INVALID_JSON
+    assert body.startswith(result.record.value or b"")
+    assert len(result.record.value or b"") < 4096
+    assert _header(result.record.headers, "quarantine-truncated") == str(len(body))
+    assert _header(result.record.headers, "raw-offset") == "42"

@@ -46,6 +46,8 @@ STAGE = "normalizer"
 UNKNOWN = "unknown"
 
 _MAX_ERRORS_LISTED = 5
+#: Room left under a topic's limit for headers a stage adds after mapping (trace context).
+_HEADER_HEADROOM = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +91,8 @@ class Processor:
         self._mappers = mappers
         self._sealer = sealer
         self._correction = correction
-        self._max_event_bytes = max_event_bytes
-        self._max_quarantine_bytes = max_quarantine_bytes
+        self._max_event_bytes = max_event_bytes - _HEADER_HEADROOM
+        self._max_quarantine_bytes = max_quarantine_bytes - _HEADER_HEADROOM
 
     def process(self, raw: ConsumedRecord, *, lineage: Lineage | None = None) -> Result:
         """Map one record; `lineage` defaults to the record's own position (a redrive passes the original one)."""

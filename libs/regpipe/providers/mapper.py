@@ -40,7 +40,10 @@ class QuarantineReason(StrEnum):
     NUMBER_TOO_LARGE = "number_too_large"  # an integer with more digits than Python reads (4,300)
     UNSAFE_FIELDS = "unsafe_fields"  # an event that carries credentials has fields not known to be safe
     PROVIDER_ERROR = "provider_error"  # e.g. an OpenSRS reply with is_success=0
+    UNVERIFIED_EMAIL = "unverified_email"  # an e-mail nothing trusted vouches for: held (docs/email-authentication.md)
     MAPPER_ERROR = "mapper_error"  # a mapper bug: an unexpected exception escaped it (set by the normalizer)
+    TOO_LARGE = "too_large"  # a canonical event would exceed what its topic takes (set by the normalizer)
+    DEADLINE_EXCEEDED = "deadline_exceeded"  # mapping took longer than a record may (set by the normalizer)
 
 
 class MappingError(Exception):
