@@ -48,6 +48,9 @@ class ConsumerSpec:
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     # read_committed for input written in transactions: an aborted batch of a killed writer is never read.
     isolation_level: Literal["read_uncommitted", "read_committed"] = "read_uncommitted"
+    # How long one batch may take before the group gives the partitions away: a stage that bounds the time per
+    # record (the normalizer's mapping deadline) sets it above its worst batch.
+    max_poll_interval_ms: int = 300_000
 
 
 def create_consumer(bootstrap_servers: str, spec: ConsumerSpec) -> AIOKafkaConsumer:
@@ -62,4 +65,5 @@ def create_consumer(bootstrap_servers: str, spec: ConsumerSpec) -> AIOKafkaConsu
         max_poll_records=spec.batch_max,
         session_timeout_ms=spec.session_timeout_ms,
         heartbeat_interval_ms=max(1000, spec.session_timeout_ms // 3),
+        max_poll_interval_ms=spec.max_poll_interval_ms,
     )
