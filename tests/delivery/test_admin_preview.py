@@ -80,3 +80,15 @@ async def test_a_stored_event_is_served_with_its_lineage(api: httpx.AsyncClient,
     assert stored.json()["event_type"] == event.type.value
     assert (await api.get(f"/v1/events/{uuid.uuid4()}")).status_code == 404
     assert (await api.get(f"/v1/events/{event.id}", headers={"authorization": "Bearer wrong"})).status_code == 401
+
+
+async def test_event_deliveries_of_a_page_of_events(api: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    await api.post("/v1/subscriptions", json={"url": "http://127.0.0.1:9/hook"})
+    event = expiring(uuid.uuid4(), time=datetime(2026, 6, 1, tzinfo=UTC))
+    await Intake(pool).store([event])
+    unknown = uuid.uuid4()
+    answer = await api.get("/v1/event-deliveries", params={"event_id": [str(event.id), str(unknown)]})
+    assert answer.status_code == 200
+    found, missing = answer.json()
+    assert (found["event_id"], found["stored"], found["attempts"]) == (str(event.id), True, [])
+    assert (missing["event_id"], missing["stored"], missing["lineage"]) == (str(unknown), False, None)

@@ -91,6 +91,18 @@ class StoredEvent(BaseModel):
     body: dict[str, Any] = Field(description="The webhook body, including the raw record's position (`lineage`)")
 
 
+class EventDeliveries(BaseModel):
+    """One event's delivery story: its stored webhook body's raw position, and its attempts (newest first)."""
+
+    event_id: uuid.UUID
+    stored: bool = Field(description="False: the event matched no subscription, so nothing was sent")
+    lineage: dict[str, Any] | None = Field(description="Topic, partition and offset of the raw record it came from")
+    attempts: list[AttemptRecord]
+
+
+_MAX_EVENTS_LOOKUP = 200
+_ATTEMPTS_PER_EVENT = 20
+
 _NOT_SENDING = """
 SELECT count(*) FROM unnest($2::uuid[]) AS e(event_id)
 WHERE NOT EXISTS (SELECT 1 FROM delivery_jobs j
@@ -268,6 +280,32 @@ def create_admin_app(
         if row is None:
             raise SubscriptionNotFoundError(f"no stored event {event_id}")
         return StoredEvent(**{**dict(row), "body": orjson.loads(row["body"])})
+
+    @router.get("/event-deliveries", responses=errors)
+    async def event_deliveries(
+        event_id: Annotated[list[uuid.UUID], Query(max_length=_MAX_EVENTS_LOOKUP)],
+    ) -> list[EventDeliveries]:
+        """For a page of events (e.g. a domain's timeline) at once: raw position and latest attempts of each."""
+        stored = await pool.fetch("SELECT event_id, body FROM delivery_events WHERE event_id = ANY($1)", event_id)
+        lineage = {row["event_id"]: orjson.loads(row["body"]).get("lineage") for row in stored}
+        rows = await pool.fetch(
+            "SELECT * FROM (SELECT a.*, row_number() OVER (PARTITION BY event_id ORDER BY attempted_at DESC, id DESC)"
+            " AS n FROM delivery_attempts a WHERE event_id = ANY($1)) AS latest WHERE n <= $2"
+            " ORDER BY attempted_at DESC, id DESC",
+            event_id,
+            _ATTEMPTS_PER_EVENT,
+        )
+        attempts: dict[uuid.UUID, list[AttemptRecord]] = {}
+        for row in rows:
+            fields = dict(row)
+            fields.pop("n")
+            attempts.setdefault(row["event_id"], []).append(AttemptRecord.model_validate(fields))
+        return [
+            EventDeliveries(
+                event_id=eid, stored=eid in lineage, lineage=lineage.get(eid), attempts=attempts.get(eid, [])
+            )
+            for eid in dict.fromkeys(event_id)
+        ]
 
     @router.get("/subscriptions/{subscription_id}/redeliver-preview/{event_id}", responses=errors)
     async def preview_one(subscription_id: uuid.UUID, event_id: uuid.UUID) -> RedeliveryPreview:
