@@ -22,6 +22,7 @@ from regpipe.contract import (
     to_kafka_record,
 )
 from regpipe.contract.events import DATA_MODELS
+from regpipe.contract.raw import EmailAuth
 from regpipe.kafka.asyncapi import CANONICAL_HEADERS_SCHEMA, generate, render
 from regpipe.kafka.topics import TOPICS
 
@@ -80,6 +81,7 @@ def test_raw_headers_are_those_the_ingestors_write() -> None:
         provider_event_type="domain.renewed",
         account="acct",
         seal="k1",
+        email_auth=EmailAuth.UNVERIFIED,
     )
     assert {name for name, _ in full.to_kafka()} == set(schema["properties"])
     minimal = RawHeaders(source=Source.MOST, transport=Transport.WEBHOOK)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -15,7 +16,7 @@ from regpipe.contract.errors import RecordDecodeError
 from regpipe.contract.ids import content_fingerprint
 from regpipe.contract.taxonomy import Source, Transport
 
-__all__ = ["RawHeaders", "raw_key"]
+__all__ = ["EmailAuth", "RawHeaders", "raw_key"]
 
 _H_SOURCE = "source"
 _H_TRANSPORT = "transport"
@@ -26,6 +27,14 @@ _H_PROVIDER_EVENT_ID = "provider-event-id"
 _H_PROVIDER_EVENT_TYPE = "provider-event-type"
 _H_SEAL = "seal"
 _H_ACCOUNT = "account"
+_H_EMAIL_AUTH = "email-auth"
+
+
+class EmailAuth(StrEnum):
+    """What the IMAP parser found vouching for an e-mail (`docs/email-authentication.md`)."""
+
+    DKIM_PASS = "dkim-pass"  # noqa: S105 - a verdict, no secret: a trusted server saw a DKIM pass of the provider
+    UNVERIFIED = "unverified"  # nothing trusted vouches for it: anyone could have sent it
 
 
 def raw_key(source: Source, provider_event_id: str | None, body: bytes) -> str:
@@ -47,6 +56,7 @@ class RawHeaders(BaseModel):
     provider_event_type: str | None = None
     account: str | None = Field(default=None, description="Provider account or mailbox the record came from.")
     seal: str | None = Field(default=None, description="Key id the value is sealed with; absent when plain.")
+    email_auth: EmailAuth | None = Field(default=None, description="E-mail only: whether a trusted server vouched.")
 
     def to_kafka(self) -> list[tuple[str, bytes]]:
         """The Kafka headers, UTF-8 encoded, absent values left out."""
@@ -60,6 +70,7 @@ class RawHeaders(BaseModel):
             (_H_PROVIDER_EVENT_TYPE, self.provider_event_type),
             (_H_ACCOUNT, self.account),
             (_H_SEAL, self.seal),
+            (_H_EMAIL_AUTH, None if self.email_auth is None else self.email_auth.value),
         ]
         return [(name, value.encode()) for name, value in pairs if value is not None]
 
@@ -77,6 +88,7 @@ class RawHeaders(BaseModel):
             "provider_event_type": _H_PROVIDER_EVENT_TYPE,
             "account": _H_ACCOUNT,
             "seal": _H_SEAL,
+            "email_auth": _H_EMAIL_AUTH,
         }
         try:
             values = {field: by_name[h].decode() for field, h in fields.items() if h in by_name}

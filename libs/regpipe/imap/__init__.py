@@ -3,7 +3,8 @@
 
 `MailboxSupervisor` (leader election, reconnects, shutdown) drives a `MailboxIngestor` (scan, publish, mark;
 IDLE or polling) over an `ImapConnection` (IMAPS, STARTTLS, or plain when allowed). What counts as a
-notification, and under which event id, is the provider's `MailClassifier`.
+notification, and under which event id, is the provider's `MailClassifier`; whether a trusted receiving server
+vouches for a mail (DKIM through `Authentication-Results`) is `SenderAuthentication`, recorded on every raw record.
 
 Exceptions (`regpipe.imap.errors`):
 
@@ -15,6 +16,7 @@ Exceptions (`regpipe.imap.errors`):
     └── ImapCommandError        the server answered NO/BAD to a needed command (retried after a pause)
 """
 
+from regpipe.imap.authentication import SenderAuthentication
 from regpipe.imap.config import ImapConfig, MailboxPolicy, MarkMode, Security
 from regpipe.imap.connection import ImapConnection
 from regpipe.imap.errors import (
@@ -48,5 +50,6 @@ __all__ = [
     "ReconnectPolicy",
     "ScanReport",
     "Security",
+    "SenderAuthentication",
     "lease_name",
 ]

@@ -19,7 +19,9 @@ from typing import Protocol
 
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 
+from regpipe.contract.raw import EmailAuth
 from regpipe.contract.taxonomy import Source, Transport
+from regpipe.imap.authentication import SenderAuthentication
 from regpipe.imap.config import MailboxPolicy, MarkMode
 from regpipe.imap.connection import ImapConnection
 from regpipe.ingest.publisher import RawPublisher
@@ -109,8 +111,11 @@ class MailboxIngestor:
         classifier: MailClassifier,
         source: Source,
         account: str,
+        authentication: SenderAuthentication | None = None,
     ) -> None:
         self._policy = policy
+        # Every published mail carries a verdict; with nothing trusted (None) every one is `unverified`.
+        self._authentication = authentication or SenderAuthentication()
         self._publisher = publisher
         self._classifier = classifier
         self._source = source
@@ -234,7 +239,7 @@ class MailboxIngestor:
         try:
             # A worker thread: a pathological mail must not hold the event loop (lease checks, IDLE) while it is read.
             async with asyncio.timeout(policy.identify_timeout_s):
-                identity = await asyncio.to_thread(self._classifier.identify, message)
+                identity, email_auth = await asyncio.to_thread(self._read, message)
         except TimeoutError:
             return self._count_rejected(uid, len(message), Rejection.UNREADABLE, "identify_timeout")
         except Exception as exc:  # noqa: BLE001 - a classifier failing on one mail sets that mail aside, counted
@@ -250,6 +255,7 @@ class MailboxIngestor:
                 provider_event_id=identity.provider_event_id,
                 provider_event_type=identity.provider_event_type,
                 account=self._account,
+                email_auth=email_auth,
             )
         except PublishError as exc:
             if isinstance(exc.__cause__, _TOO_LARGE):
@@ -258,6 +264,8 @@ class MailboxIngestor:
             raise
         INGEST_PUBLISHED.labels(self._source.value, Transport.EMAIL.value).inc()
         IMAP_MESSAGES.labels(self._account, "published").inc()
+        if email_auth is not EmailAuth.DKIM_PASS:
+            IMAP_MESSAGES.labels(self._account, "unverified").inc()  # the normalizer holds its events
         if not identity.extracted:
             IMAP_MESSAGES.labels(self._account, "unextractable").inc()
             _log.warning(
@@ -269,6 +277,9 @@ class MailboxIngestor:
                 key=record.key,
             )
         return None
+
+    def _read(self, message: bytes) -> tuple[MailIdentity, EmailAuth]:
+        return self._classifier.identify(message), self._authentication.verdict(message)
 
     def _count_rejected(self, uid: int, size: int, reason: Rejection, detail: str) -> Rejection:
         # Never the content (not even the subject): it may be hostile or hold secrets. UID and size find it.

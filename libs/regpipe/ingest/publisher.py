@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 
-from regpipe.contract.raw import RawHeaders, raw_key
+from regpipe.contract.raw import EmailAuth, RawHeaders, raw_key
 from regpipe.contract.sealing import RawSealer
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.kafka.errors import PublishError
@@ -58,6 +58,7 @@ class RawPublisher:
         provider_event_id: str | None = None,
         provider_event_type: str | None = None,
         account: str | None = None,
+        email_auth: EmailAuth | None = None,
     ) -> PublishedRecord:
         """Publish `body` untouched (or sealed) and return its position; raise `PublishError` if not acknowledged."""
         key = raw_key(source, provider_event_id, body)
@@ -71,6 +72,7 @@ class RawPublisher:
             provider_event_type=provider_event_type,
             account=account,
             seal=seal,
+            email_auth=email_auth,
         )
         try:
             with record_span("publish raw", kind=SpanKind.PRODUCER, attributes={"regpipe.raw_key": key}):

@@ -14,6 +14,7 @@ from regpipe.contract.taxonomy import Source
 from regpipe.providers.coldmail import mapping as coldmail
 from regpipe.providers.mapper import MapFunction
 from regpipe.providers.most import mapping as most
+from regpipe.providers.opensrs import authenticity as opensrs_authenticity
 from regpipe.providers.opensrs import mapping as opensrs
 from regpipe.providers.opusdns import mapping as opusdns
 
@@ -38,7 +39,8 @@ def default_mappers() -> MapperRegistry:
     mappers = [
         Mapper(Source.MOST, most.MAPPER_VERSION, most.map_record),
         Mapper(Source.COLDMAIL, coldmail.MAPPER_VERSION, coldmail.map_record),
-        Mapper(Source.OPENSRS, opensrs.MAPPER_VERSION, opensrs.map_record),
+        # E-mail events only when a trusted server vouched for the mail (docs/email-authentication.md).
+        Mapper(Source.OPENSRS, opensrs.MAPPER_VERSION, opensrs_authenticity.map_vouched_record),
         Mapper(Source.OPUSDNS, opusdns.MAPPER_VERSION, opusdns.map_record),
     ]
     return MappingProxyType({mapper.source: mapper for mapper in mappers})

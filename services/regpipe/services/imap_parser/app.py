@@ -14,6 +14,7 @@ from regpipe.imap import (
     MailboxPolicy,
     MailboxSupervisor,
     ReconnectPolicy,
+    SenderAuthentication,
     lease_name,
 )
 from regpipe.ingest.publisher import RawPublisher
@@ -60,6 +61,10 @@ async def run(settings: ImapParserSettings) -> None:
     """Run the parser until SIGTERM/SIGINT; raises `ImapAuthError`/`ImapConfigError` when it cannot work."""
     imap = imap_config(settings)
     policy = mailbox_policy(settings)
+    authentication = SenderAuthentication(
+        trusted_authserv_ids=frozenset(settings.imap_auth_trusted_authserv_ids),
+        signing_domains=frozenset(settings.imap_auth_signing_domains),
+    )
     reconnect = ReconnectPolicy(
         backoff_initial_s=settings.imap_backoff_initial_s,
         backoff_max_s=settings.imap_backoff_max_s,
@@ -75,6 +80,7 @@ async def run(settings: ImapParserSettings) -> None:
             classifier=NotificationMailClassifier(),
             source=Source.OPENSRS,
             account=imap.username,
+            authentication=authentication,
         )
         lease = settings.lease(lease_name(imap), service=SERVICE, stop=stop)
         yield MailboxSupervisor(imap, ingestor, lease=lease, reconnect=reconnect)

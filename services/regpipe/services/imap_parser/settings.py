@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
 from regpipe.imap.config import MarkMode, Security
 from regpipe.runtime.settings import KafkaSettings, LeaseSettings, SealSettings, ServiceSettings
@@ -33,6 +35,14 @@ class ImapParserSettings(KafkaSettings, LeaseSettings, SealSettings, ServiceSett
         default=900_000, gt=0, le=1_000_000, description="Larger notifications are set aside (raw topic limit 1 MiB)"
     )
     imap_identify_timeout_s: float = Field(default=20.0, gt=0, description="Reading one mail longer sets it aside")
+    imap_auth_trusted_authserv_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="authserv-ids of the receiving servers whose Authentication-Results are trusted (comma-separated);"
+        " unset: no e-mail is vouched for, so every e-mailed event is held (docs/email-authentication.md)",
+    )
+    imap_auth_signing_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="The provider's DKIM signing domains, header.d (comma-separated)"
+    )
     imap_mark: MarkMode = Field(default=MarkMode.MOVE, description="move processed mail, or flag it in place")
     imap_processed_keyword: str = "$RegpipeProcessed"
     imap_use_idle: bool = True
@@ -44,6 +54,13 @@ class ImapParserSettings(KafkaSettings, LeaseSettings, SealSettings, ServiceSett
     imap_backoff_max_s: float = Field(default=60.0, gt=0)
     shutdown_grace_s: float = Field(default=5.0, ge=0, description="Time the in-flight batch gets on SIGTERM")
     health_port: int = 8087
+
+    @field_validator("imap_auth_trusted_authserv_ids", "imap_auth_signing_domains", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().lower() for item in value.split(",") if item.strip()]
+        return value
 
     @property
     def effective_imap_port(self) -> int | None:
