@@ -12,7 +12,7 @@ import pytest
 
 from regpipe.aggregate.api import create_read_api
 from regpipe.aggregate.read import BadQueryError
-from regpipe.aggregate.read.listings import ListingKind, ListingQuery, list_recent, search_domains
+from regpipe.aggregate.read.listings import ListingKind, ListingQuery, domain_timeline, list_recent, search_domains
 from regpipe.aggregate.store import apply_events
 from regpipe.contract import EventType, Outcome, Source
 from tests.aggregate.databases import fresh_database
@@ -118,3 +118,26 @@ async def test_the_read_api_serves_the_listings(pool: asyncpg.Pool) -> None:
         assert (await client.get("/tasks", headers=headers)).json() == {"items": [], "next_cursor": None}
         assert (await client.get("/orders", params={"cursor": "nonsense"}, headers=headers)).status_code == 422
         assert (await client.get("/transfers")).status_code == 401
+        newest = await client.get("/domains/page03.test/timeline", headers=headers)
+        assert [item["type"] for item in newest.json()["items"]] == ["domain.registered"]
+        assert (await client.get("/domains/nowhere.test/timeline", headers=headers)).status_code == 404
+
+
+async def test_a_timeline_newest_first_pages_without_repeats(pool: asyncpg.Pool) -> None:
+    s = Source.OPENSRS
+    events = [
+        domain_event(
+            f"ns{i}", s, EventType.DOMAIN_NAMESERVERS_UPDATED, "long.example", minute=i, nameservers=[f"ns{i}.x"]
+        )
+        for i in range(23)
+    ]
+    await apply_events(pool, events, now=NOW)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await domain_timeline(pool, "long.example", cursor=cursor, limit=10)
+        seen += [str(item.id) for item in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [str(e.id) for e in reversed(events)]

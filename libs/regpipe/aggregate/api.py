@@ -31,7 +31,14 @@ from regpipe.aggregate.read import (
     parse_duration,
     views,
 )
-from regpipe.aggregate.read.listings import ListingItem, ListingKind, ListingQuery, list_recent, search_domains
+from regpipe.aggregate.read.listings import (
+    ListingItem,
+    ListingKind,
+    ListingQuery,
+    domain_timeline,
+    list_recent,
+    search_domains,
+)
 from regpipe.aggregate.store import CONNECTION_ERRORS
 from regpipe.runtime.health import ReadinessCheck, health_app
 
@@ -153,6 +160,13 @@ def create_read_api(
     ) -> views.Page[views.DomainState]:
         """Domain states whose name starts with `prefix`, by name."""
         return await answer(search_domains(pool(), prefix, cursor=cursor, limit=limit))
+
+    @app.get("/domains/{name}/timeline", response_model=views.Page[views.TimelineItem], tags=["domains"])
+    async def timeline_newest_first(
+        name: str, cursor: str | None = cursor_param, limit: int = limit_param
+    ) -> views.Page[views.TimelineItem]:
+        """Every canonical event of the domain, newest first by provider time."""
+        return await answer(domain_timeline(pool(), name, cursor=cursor, limit=limit))
 
     def listing_route(kind: ListingKind, summary: str) -> None:
         async def listing(

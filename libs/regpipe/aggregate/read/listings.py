@@ -12,15 +12,16 @@ from enum import StrEnum
 
 import asyncpg
 import idna
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from regpipe.aggregate.fold import DomainState
 from regpipe.aggregate.read import views
-from regpipe.aggregate.read.errors import BadQueryError
-from regpipe.aggregate.read.params import decode_cursor, encode_cursor
+from regpipe.aggregate.read.errors import BadQueryError, NotFoundError
+from regpipe.aggregate.read.params import decode_cursor, encode_cursor, parse_domain
 from regpipe.aggregate.read.queries import _state_view
 
-__all__ = ["ListingItem", "ListingKind", "ListingQuery", "list_recent", "search_domains"]
+__all__ = ["ListingItem", "ListingKind", "ListingQuery", "domain_timeline", "list_recent", "search_domains"]
 
 
 class ListingKind(StrEnum):
@@ -235,3 +236,43 @@ async def search_domains(
         last = rows[limit - 1]
         next_cursor = encode_cursor([last["name"], last["provider"], last["account"]])
     return views.Page[views.DomainState](items=items, next_cursor=next_cursor)
+
+
+async def domain_timeline(
+    pool: asyncpg.Pool, name: str, *, cursor: str | None = None, limit: int = 50
+) -> views.Page[views.TimelineItem]:
+    """The domain's timeline newest first (provider time, then id): the index of `domain_events`, walked backwards."""
+    stored = parse_domain(name)
+    after = decode_cursor(cursor, 2) if cursor else None
+    try:
+        after_time = datetime.fromisoformat(after[0]) if after else None
+    except ValueError as exc:
+        raise BadQueryError("cursor is not one this API returned") from exc
+    rows = await pool.fetch(
+        "SELECT event_id, event_time, provider, type, outcome, transport, data FROM agg_timeline WHERE domain = $1"
+        " AND ($2::timestamptz IS NULL OR (event_time, event_id) < ($2::timestamptz, $3::uuid))"
+        " ORDER BY event_time DESC, event_id DESC LIMIT $4",
+        stored,
+        after_time,
+        after[1] if after else None,
+        limit + 1,
+    )
+    known = rows or after is not None
+    if not known and await pool.fetchval("SELECT 1 FROM agg_domains WHERE name = $1 LIMIT 1", stored) is None:
+        raise NotFoundError(f"no domain {stored}")
+    items = [
+        views.TimelineItem(
+            id=row["event_id"],
+            time=row["event_time"],
+            provider=row["provider"],
+            type=row["type"],
+            outcome=row["outcome"],
+            transport=row["transport"],
+            data=orjson.loads(row["data"]),
+        )
+        for row in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor([items[-1].time.isoformat(), str(items[-1].id)])
+    return views.Page[views.TimelineItem](items=items, next_cursor=next_cursor)
