@@ -14,6 +14,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from regpipe.console import ConsoleConfig, create_console_app
+from regpipe.console.delivery_admin import DeliveryAdminClient
+from regpipe.console.http_source import HttpSource
+from regpipe.console.quarantine import QuarantineReader
+from regpipe.console.read_model import ReadModelClient
 from regpipe.console.sources import PipelineSource, Sources
 from regpipe.monitor import MonitorTarget
 from regpipe.runtime import serve_app
@@ -43,7 +47,13 @@ async def console_url() -> AsyncIterator[str]:
         target = MonitorTarget({"normalizer": f"http://127.0.0.1:{metrics_port}/metrics"}, None)
         app = create_console_app(
             ConsoleConfig("s" * 32, (VIEWER,), (OPERATOR,), secure_cookies=False),
-            Sources(pipeline=PipelineSource(target, client)),
+            Sources(
+                pipeline=PipelineSource(target, client),
+                # Not reached by these tests: nothing listens there.
+                read_model=ReadModelClient(HttpSource("read API", "http://127.0.0.1:9", "unused")),
+                delivery=DeliveryAdminClient(HttpSource("admin API", "http://127.0.0.1:9", "unused")),
+                quarantine=QuarantineReader("127.0.0.1:9"),
+            ),
         )
         async with serve_app(app) as port:
             yield f"http://127.0.0.1:{port}"

@@ -12,9 +12,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from regpipe.console.auth import SignIn
-from regpipe.console.context import ConsoleContext, NotSignedIn, require_role
+from regpipe.console.context import ConsoleContext, NotSignedIn, render, require_role
+from regpipe.console.errors import SourceNotFoundError, SourceRefusedError, SourceUnavailableError
 from regpipe.console.headers import SecurityHeaders
-from regpipe.console.pages import pipeline, session
+from regpipe.console.pages import actions, deliveries, domains, operations, pipeline, session
 from regpipe.console.sources import Sources
 
 __all__ = ["ConsoleConfig", "create_console_app"]
@@ -48,6 +49,10 @@ def create_console_app(config: ConsoleConfig, sources: Sources) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(session.router)
     app.include_router(pipeline.router)
+    app.include_router(domains.router)
+    app.include_router(operations.router)
+    app.include_router(deliveries.router)
+    app.include_router(actions.router)
 
     @app.get("/")
     async def home(request: Request) -> Response:
@@ -57,5 +62,17 @@ def create_console_app(config: ConsoleConfig, sources: Sources) -> FastAPI:
     @app.exception_handler(NotSignedIn)
     async def to_sign_in(_: Request, __: NotSignedIn) -> Response:
         return RedirectResponse("/signin", status_code=status.HTTP_303_SEE_OTHER)
+
+    @app.exception_handler(SourceNotFoundError)
+    async def not_found(request: Request, exc: SourceNotFoundError) -> Response:
+        return render(request, "error.html", {"message": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(SourceRefusedError)
+    async def refused(request: Request, exc: SourceRefusedError) -> Response:
+        return render(request, "error.html", {"message": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
+
+    @app.exception_handler(SourceUnavailableError)
+    async def unavailable(request: Request, exc: SourceUnavailableError) -> Response:
+        return render(request, "error.html", {"message": str(exc)}, status_code=status.HTTP_502_BAD_GATEWAY)
 
     return app

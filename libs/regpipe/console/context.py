@@ -14,7 +14,16 @@ from regpipe.console.auth import Role, SignIn
 from regpipe.console.csrf import csrf_token, csrf_valid
 from regpipe.console.sources import Sources
 
-__all__ = ["ConsoleContext", "NotSignedIn", "context_of", "render", "require_action", "require_role"]
+__all__ = [
+    "ConsoleContext",
+    "NotSignedIn",
+    "context_of",
+    "flash",
+    "render",
+    "require_action",
+    "require_operator",
+    "require_role",
+]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -45,21 +54,37 @@ def require_role(request: Request) -> Role:
     return Role(role)
 
 
+def require_operator(request: Request) -> None:
+    """The operator role (an action's confirmation page too); otherwise 403."""
+    if require_role(request) is not Role.OPERATOR:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this action needs the operator role")
+
+
 def require_action(request: Request, presented_csrf: str | None) -> None:
     """An action needs the operator role and the session's CSRF token; otherwise 403."""
-    role = require_role(request)
-    if role is not Role.OPERATOR:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this action needs the operator role")
+    require_operator(request)
     if not csrf_valid(request.session, presented_csrf):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the form's CSRF token is missing or wrong")
 
 
+def flash(request: Request, message: str) -> None:
+    """A one-time notice shown on the next page (what an action did)."""
+    request.session["flash"] = message
+
+
 def render(request: Request, template: str, values: dict[str, Any], *, status_code: int = 200) -> Response:
-    """A page, with the role and the CSRF token every layout needs."""
+    """A page, with the role, the CSRF token and any pending notice every layout needs."""
     role = request.session.get("role")
+    notice = request.session.pop("flash", None)
     return TEMPLATES.TemplateResponse(
         request,
         template,
-        {**values, "role": role, "is_operator": role == Role.OPERATOR.value, "csrf": csrf_token(request.session)},
+        {
+            **values,
+            "role": role,
+            "is_operator": role == Role.OPERATOR.value,
+            "csrf": csrf_token(request.session),
+            "notice": notice,
+        },
         status_code=status_code,
     )

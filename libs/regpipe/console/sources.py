@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from regpipe.console.delivery_admin import DeliveryAdminClient
+from regpipe.console.quarantine import QuarantineReader
+from regpipe.console.read_model import ReadModelClient
 from regpipe.monitor import MonitorTarget, PipelineSnapshot, PipelineView, build_view, collect_snapshot
 
 __all__ = ["PipelineSource", "Sources"]
@@ -29,6 +32,9 @@ class PipelineSource:
 
 @dataclass(frozen=True, slots=True)
 class Sources:
-    """Every data source of the console."""
+    """Every data source of the console: the monitor, the read API, the admin API, the quarantine topic."""
 
     pipeline: PipelineSource
+    read_model: ReadModelClient
+    delivery: DeliveryAdminClient
+    quarantine: QuarantineReader
