@@ -144,7 +144,9 @@ def service_env(provider: PolledProvider, url: str, kafka_bootstrap: str, pg_dsn
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "POSTGRES_DSN": pg_dsn,
-        "LEASE_TTL_S": "3",  # a SIGKILLed leader is replaced (and a restarted one leads again) within 3 s
+        # A SIGKILLed leader is replaced (and a restarted one leads again) within 8 s; a leader starved of CPU for
+        # less than that on a loaded machine keeps its lease.
+        "LEASE_TTL_S": "8",
         "LEASE_RETRY_INTERVAL_S": "0.2",
         "LEASE_CHECK_INTERVAL_S": "0.5",
         "HEALTH_HOST": "127.0.0.1",
@@ -271,7 +273,7 @@ class PollerServiceSuite:
                 codes = [replica.stop() for replica in replicas]
             await raw.wait_for_events([*first, *later])
         assert codes[standby] == 0, replicas[standby].log[-3000:]
-        assert takeover_s < 10, f"the standby took {takeover_s:.1f} s to take over"
+        assert takeover_s < 15, f"the standby took {takeover_s:.1f} s to take over"
         _assert_acked_only_after_publishing(raw, provider.acked())
 
     async def test_wrong_credentials_publish_nothing_are_not_retried_at_once_and_keep_the_service_running(
