@@ -1,0 +1,1 @@
+"""Reference only: how fast a pass-through on the C client (librdkafka) copies the normalizer benchmark's records."""
