@@ -32,6 +32,7 @@ __all__ = [
     "OFFSETS_COMMITTED",
     "POLL_ACKED",
     "POLL_BACKLOG",
+    "POLL_BLOCKED",
     "POLL_ERRORS",
     "POLL_LAST_SUCCESS",
     "QUARANTINED",
@@ -60,6 +61,11 @@ POLL_ACKED = Counter("regpipe_poll_acked_total", "Provider events acknowledged t
 POLL_ERRORS = Counter("regpipe_poll_errors_total", "Provider API calls that failed", ["source", "kind"])
 POLL_BACKLOG = Gauge(
     "regpipe_poll_backlog_events", "Provider events pending acknowledgement (last listing)", ["source", "account"]
+)
+POLL_BLOCKED = Gauge(
+    "regpipe_poll_blocked",
+    "1 while the oldest queued provider event can be neither polled nor acknowledged (nothing behind it moves)",
+    ["source", "account"],
 )
 POLL_LAST_SUCCESS = Gauge(
     "regpipe_poll_last_success_timestamp_seconds", "Unix time of the last successful poll", ["source", "account"]

@@ -12,6 +12,8 @@ Errors (`errors`); `retriable` says whether the same call may succeed later:
     ├── EnvelopeError             bytes that are not a well-formed OPS envelope (or a value XML cannot carry)
     │   └── UnsafeXmlError        entity declarations / external references: refused, never expanded or fetched
     ├── TransportError            no usable reply: connection error, timeout, HTTP error status, garbled reply
+    │   └── RefusedReplyError     a reply the hardened parser refuses, with its bytes (the poller keeps it)
+    ├── AccountBlockedError       the oldest queued event cannot be polled or ACKed: nothing behind it moves
     └── ReplyError                a REPLY with is_success 0 (retriable for 300, 310, 400, 405, 486)
         └── AuthenticationError   401, 410, 415: credentials or allow-listed IP refused (never retriable)
 
@@ -20,9 +22,11 @@ The mapper raises `regpipe.providers.mapper.MappingError` (quarantine reasons), 
 
 from regpipe.providers.opensrs.envelope import OpsValue, decode_envelope, encode_envelope
 from regpipe.providers.opensrs.errors import (
+    AccountBlockedError,
     AuthenticationError,
     EnvelopeError,
     OpenSRSError,
+    RefusedReplyError,
     ReplyError,
     TransportError,
     UnsafeXmlError,
@@ -34,11 +38,13 @@ from regpipe.providers.opensrs.signature import sign, verify
 __all__ = [
     "KNOWN_EVENTS",
     "MAPPER_VERSION",
+    "AccountBlockedError",
     "AuthenticationError",
     "EnvelopeError",
     "OpenSRSError",
     "OpenSRSEvent",
     "OpsValue",
+    "RefusedReplyError",
     "Reply",
     "ReplyError",
     "TransportError",

@@ -11,10 +11,18 @@ from dataclasses import dataclass
 from types import TracebackType
 
 import httpx
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 
 from regpipe.observability.logging import get_logger
-from regpipe.providers.opensrs.errors import AUTH_CODES, AuthenticationError, EnvelopeError, ReplyError, TransportError
+from regpipe.providers.opensrs.errors import (
+    AUTH_CODES,
+    AuthenticationError,
+    EnvelopeError,
+    RefusedReplyError,
+    ReplyError,
+    TransportError,
+    UnsafeXmlError,
+)
 from regpipe.providers.opensrs.payloads import OpenSRSEvent, Reply
 from regpipe.providers.opensrs.protocol import ack_request, decode_reply, poll_request, reply_event_items
 from regpipe.providers.opensrs.signature import sign
@@ -40,6 +48,13 @@ class PollResult:
     """The id of every event item, valid or not, in reply order (what must be ACKed once published)."""
     events: tuple[OpenSRSEvent, ...]
     """The event items that validate as event objects."""
+    items: tuple[dict[str, JsonValue], ...] = ()
+    """Every event item as received (decoded, unvalidated), in reply order: what the poller publishes one by one."""
+
+    @property
+    def unackable(self) -> int:
+        """Items without an `event_id`: OpenSRS cannot be told they were received, so they stay queued."""
+        return len(self.items) - len(self.event_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +119,7 @@ class OpenSRSClient:
         try:
             items = reply_event_items(reply)
         except EnvelopeError as exc:
-            raise TransportError(f"OpenSRS POLL: unexpected reply shape: {exc}") from exc
+            raise RefusedReplyError(f"OpenSRS POLL: unexpected reply shape: {exc}", body=body, unsafe=False) from exc
         event_ids: list[str] = []
         events: list[OpenSRSEvent] = []
         for index, item in enumerate(items):
@@ -118,7 +133,7 @@ class OpenSRSClient:
                 events.append(OpenSRSEvent.model_validate(item))
             except ValidationError as exc:
                 _log.warning("opensrs event does not validate", index=index, errors=exc.error_count())
-        return PollResult(body=body, reply=reply, event_ids=tuple(event_ids), events=tuple(events))
+        return PollResult(body=body, reply=reply, event_ids=tuple(event_ids), events=tuple(events), items=tuple(items))
 
     async def ack(self, event_id: str) -> AckResult:
         """Acknowledge one event; an id OpenSRS does not know (480) counts as already acknowledged."""
@@ -161,7 +176,12 @@ class OpenSRSClient:
             return response.content, decode_reply(response.content)
         except EnvelopeError as exc:
             # Asking again is safe: a POLL changes nothing, and an ACK that did go through answers 480 next time.
-            raise TransportError(f"OpenSRS {action}: reply is not an OPS envelope: {exc}") from exc
+            # The bytes go with the error: a POLL reply refused again and again is kept by the poller, not lost.
+            raise RefusedReplyError(
+                f"OpenSRS {action}: reply is not an OPS envelope: {exc}",
+                body=response.content,
+                unsafe=isinstance(exc, UnsafeXmlError),
+            ) from exc
 
     @staticmethod
     def _reply_error(action: str, reply: Reply) -> ReplyError:

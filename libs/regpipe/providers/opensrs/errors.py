@@ -5,9 +5,11 @@ from __future__ import annotations
 __all__ = [
     "AUTH_CODES",
     "RETRIABLE_CODES",
+    "AccountBlockedError",
     "AuthenticationError",
     "EnvelopeError",
     "OpenSRSError",
+    "RefusedReplyError",
     "ReplyError",
     "TransportError",
     "UnsafeXmlError",
@@ -40,6 +42,22 @@ class TransportError(OpenSRSError):
         super().__init__(message)
         self.retriable = retriable
         self.status_code = status_code
+
+
+class RefusedReplyError(TransportError):
+    """A reply the hardened parser refuses (entities, external references, runaway nesting, not an envelope, an
+    unexpected events shape). `body` holds its bytes so the poller can keep it; `unsafe` tells a deliberate
+    refusal (entities) from bytes that may have been cut short in transit."""
+
+    def __init__(self, message: str, *, body: bytes, unsafe: bool) -> None:
+        super().__init__(message)
+        self.body = body
+        self.unsafe = unsafe
+
+
+class AccountBlockedError(OpenSRSError):
+    """The oldest queued event cannot be polled or acknowledged: nothing behind it moves until OpenSRS (or a
+    human) removes it. Kept in quarantine, counted, reported by the poller's health; polled again after a pause."""
 
 
 class ReplyError(OpenSRSError):
