@@ -52,9 +52,19 @@ unit: bootstrap
 integration: bootstrap
 	$(BIN)/pytest -q -m integration
 
+# Every benchmark under benchmarks/ (each writes benchmarks/results/<name>.json), then docs/benchmarks.md from the
+# results (`python -m benchmarks.report` alone re-writes it without measuring). A benchmark that could not run does
+# not stop the others; make fails at the end naming it. A missed target is a figure, not a failure.
+BENCHMARKS := webhook_receiver normalizer deduplicator aggregator delivery http_client passthrough_c end_to_end
 bench: bootstrap
-	$(BIN)/python -m benchmarks.webhook_receiver
-	$(BIN)/python -m benchmarks.normalizer
+	@failed=""; \
+	for name in $(BENCHMARKS); do \
+		[ -f benchmarks/$$name/__main__.py ] || continue; \
+		echo "bench: $$name (load $$(cut -d' ' -f1 /proc/loadavg))"; \
+		$(BIN)/python -m benchmarks.$$name || failed="$$failed $$name"; \
+	done; \
+	$(BIN)/python -m benchmarks.report; \
+	if [ -n "$$failed" ]; then echo "bench: could not run:$$failed" >&2; exit 1; fi
 
 schemas: bootstrap
 	$(BIN)/python -m regpipe.contract.schemas generate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,8 @@ def analyse(
         "webhooks": len(step.ids),
         "accepted": len(accepted),
         "not_accepted": refused,
+        # 0: no answer (the sender's connection cap reached, or the connection failed twice).
+        "statuses": {str(code): count for code, count in sorted(Counter(step.status).items())},
         "not_on_public_topic": missing,
         "latency_ms": percentiles(e2e),
         "receiver_answer_ms": percentiles(ack),
