@@ -34,6 +34,7 @@ __all__ = ["STAGE", "BatchOutcome", "Limits", "PartitionWorker", "Reason", "Topi
 STAGE = "deduplicator"
 # The CloudEvents header of `mapper_version`: an event that fails to decode may still say which mapper made it.
 _MAPPER_VERSION_HEADER = "ce_mapperversion"
+_TRANSACTION_RETRY_BACKOFF_MS = 10
 
 
 class Reason:
@@ -135,6 +136,10 @@ class PartitionWorker:
             client_id=f"{client_id}-{tp.partition}",
             transactional_id=transactional_id(transactional_id_prefix, tp),
             max_request_size=max(limits.output_bytes, limits.quarantine_bytes),
+            # Each transaction's first AddPartitionsToTxn is often answered ConcurrentTransactions (the previous
+            # transaction's markers are still being written) and, on Kafka 4, its first produce NotEnoughReplicas
+            # (transaction verification); both are retried after this backoff, 100 ms by default (docs/stages.md).
+            retry_backoff_ms=_TRANSACTION_RETRY_BACKOFF_MS,
         )
         # Starting the producer fences any previous owner's producer of this partition first, so the state
         # read next already includes everything it managed to commit.

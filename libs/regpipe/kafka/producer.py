@@ -16,6 +16,7 @@ def create_producer(
     request_timeout_ms: int = 15_000,
     max_batch_size: int = 16_384,
     max_request_size: int = 1_048_576,
+    retry_backoff_ms: int = 100,
 ) -> AIOKafkaProducer:
     """A producer that only reports success once every in-sync replica has the record, without duplicates on retry.
 
@@ -33,5 +34,6 @@ def create_producer(
         request_timeout_ms=request_timeout_ms,
         max_batch_size=max_batch_size,
         max_request_size=max_request_size,
+        retry_backoff_ms=retry_backoff_ms,
         compression_type=None,
     )
