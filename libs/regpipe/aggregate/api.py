@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -46,7 +46,7 @@ __all__ = ["create_read_api"]
 
 T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="One of the tokens configured in AGGREGATOR_API_TOKENS.")
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or unknown bearer token."},
     404: {"description": "Nothing known under that id."},
     422: {"description": "A malformed parameter (cursor, duration, domain name)."},
@@ -78,7 +78,7 @@ def create_read_api(
         description="Current state of domains, Most order batches and tasks, orders and transfers, and each "
         "domain's event timeline, folded from registrar.events.v1.",
         dependencies=[Depends(authenticate)],
-        responses=_ERRORS,  # type: ignore[arg-type]
+        responses=_ERRORS,
     )
 
     @app.exception_handler(NotFoundError)

@@ -28,14 +28,11 @@ from regpipe.aggregate.fold import (
     targets,
 )
 from regpipe.aggregate.store import tables
-from regpipe.aggregate.store.connection import Connection
+from regpipe.aggregate.store.connection import CONNECTION_ERRORS, Connection
 from regpipe.aggregate.store.locks import aggregate_lock_key, lock_aggregates
 from regpipe.contract import CanonicalEvent
 
 __all__ = ["CONNECTION_ERRORS", "ApplyResult", "apply_events"]
-
-#: What means "PostgreSQL is not there or the transaction did not commit": retry the same input later.
-CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 @dataclass(frozen=True, slots=True)

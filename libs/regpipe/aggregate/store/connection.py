@@ -1,4 +1,5 @@
-"""The connection type the store's queries take: a plain connection or one borrowed from a pool."""
+"""The connection type the store's queries take (a plain connection or one borrowed from a pool), and the errors
+that mean PostgreSQL is not there."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-__all__ = ["Connection"]
+__all__ = ["CONNECTION_ERRORS", "Connection"]
 
 Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+
+#: What means "PostgreSQL is not there or the transaction did not commit": retry the same input later.
+CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)

@@ -15,7 +15,7 @@ import asyncpg
 
 from regpipe.aggregate.checkpoints import HORIZON, PROVIDERS_WITH_OWN_REMINDERS, checkpoint_event, due_checkpoints
 from regpipe.aggregate.errors import StoreUnavailableError
-from regpipe.aggregate.store.apply import CONNECTION_ERRORS
+from regpipe.aggregate.store.connection import CONNECTION_ERRORS
 from regpipe.aggregate.store.outbox import write_outbox
 from regpipe.contract import CanonicalEvent, Source
 from regpipe.observability.metrics import AGGREGATOR_CHECKPOINTS

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from regpipe.aggregate.errors import AggregateError, RelayError, StoreUnavailableError
-from regpipe.aggregate.store.connection import Connection
+from regpipe.aggregate.store.connection import CONNECTION_ERRORS, Connection
 from regpipe.contract import CanonicalEvent, to_kafka_record
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import AGGREGATOR_OUTBOX_SENT
@@ -25,8 +25,6 @@ from regpipe.observability.metrics import AGGREGATOR_OUTBOX_SENT
 __all__ = ["OutboxRelay", "write_outbox"]
 
 _log = get_logger(__name__)
-# Not imported from `apply` (which imports this module): what means PostgreSQL is not there.
-_PG_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 _INSERT = """
 INSERT INTO agg_outbox (event_id, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)
 ON CONFLICT (event_id) DO NOTHING
@@ -61,7 +59,7 @@ class OutboxRelay:
         """
         try:
             return await self._relay_batch()
-        except _PG_ERRORS as exc:
+        except CONNECTION_ERRORS as exc:
             raise StoreUnavailableError(f"outbox relay failed: {type(exc).__name__}: {exc}") from exc
 
     async def _relay_batch(self) -> int:

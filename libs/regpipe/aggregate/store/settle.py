@@ -10,7 +10,7 @@ import asyncpg
 from regpipe.aggregate.errors import StoreUnavailableError
 from regpipe.aggregate.fold import ColdMailOrderState
 from regpipe.aggregate.settlement import settled_event
-from regpipe.aggregate.store.apply import CONNECTION_ERRORS
+from regpipe.aggregate.store.connection import CONNECTION_ERRORS
 from regpipe.aggregate.store.outbox import write_outbox
 from regpipe.observability.metrics import AGGREGATOR_SETTLED
 
