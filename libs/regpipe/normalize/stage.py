@@ -21,7 +21,7 @@ from aiokafka import TopicPartition
 from regpipe.kafka.producer import create_producer
 from regpipe.kafka.topics import TOPICS, Topic
 from regpipe.normalize.batch_metrics import BatchTally
-from regpipe.normalize.deadline import DeadlineRunner
+from regpipe.normalize.deadline import DeadlineWatchdog
 from regpipe.normalize.errors import StageError
 from regpipe.normalize.processor import Mapped, Processor, Quarantined, Result
 from regpipe.normalize.publish import Outgoing, send_all
@@ -40,6 +40,7 @@ from regpipe.streaming import (
 
 __all__ = ["NormalizerStage", "StageConfig"]
 
+_YIELD_EVERY = 32
 _log = get_logger(__name__)
 
 
@@ -61,7 +62,8 @@ class StageConfig:
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     client_id: str = "regpipe-normalizer"
     #: How long mapping one record may take before it is quarantined as `deadline_exceeded` (a normal record takes
-    #: well under a millisecond; the e-mail scan's byte budget keeps hostile mail far below this too).
+    #: well under a millisecond; the e-mail scan's byte budget keeps hostile mail far below this too). The event
+    #: loop is held meanwhile, so it stays well under the session timeout.
     mapping_deadline_s: float = 2.0
     #: The largest record the producer sends (`max_request_size`): the larger of the output topics' limits, which
     #: the `Processor` checks each record against (`regpipe.kafka.topics`).
@@ -91,9 +93,7 @@ class NormalizerStage:
             max_batch_size=config.producer_batch_bytes,
             max_request_size=config.max_request_bytes,
         )
-        self._runner: DeadlineRunner[Any, tuple[Result, float]] = DeadlineRunner(
-            self._timed_process, self._timed_out, deadline_s=config.mapping_deadline_s
-        )
+        self._watchdog = DeadlineWatchdog(config.mapping_deadline_s)
         strategy = CommitAfterAcks(
             self._map_and_send,
             OffsetCommitter(consumer, timeout_s=config.ack_timeout_s),
@@ -120,37 +120,37 @@ class NormalizerStage:
         except StreamingError as exc:
             raise StageError(str(exc)) from exc
         finally:
-            self._runner.close()
+            self._watchdog.close()
             await self._producer.stop()
 
-    def _timed_process(self, record: Any) -> tuple[Result, float]:
-        started = time.perf_counter()
-        result = self._processor.process(record)
-        return result, time.perf_counter() - started
-
-    def _timed_out(self, record: Any) -> tuple[Result, float]:
-        deadline = self._config.mapping_deadline_s
-        return self._processor.quarantine_timed_out(record, deadline), deadline
+    def _timed_out(self, record: Any) -> Result:
+        return self._processor.quarantine_timed_out(record, self._config.mapping_deadline_s)
 
     async def _map_and_send(self, batch: Batch) -> InFlight:
-        """Map every record on the mapping thread (the event loop keeps heartbeating and producing meanwhile),
-        then hand all output to the producer at once (so it fills large produce requests)."""
+        """Map every record (each within the mapping deadline), then hand all output to the producer at once (so
+        it fills large produce requests)."""
         tally = BatchTally()
         outgoing: list[Outgoing] = []
         offsets: dict[TopicPartition, int] = {}
-        records = [record for part in batch.values() for record in part]
-        results = await self._runner.run(records)
+        mapped = 0
         traced = tracing_enabled()
-        for record, (result, seconds) in zip(records, results, strict=True):
-            tally.latencies.append(seconds)
-            produced = self._outgoing(record, result, tally)
-            if traced:
-                carried = trace_step("normalize", record.headers, {"regpipe.raw_offset": record.offset})
-                produced = [replace(out, headers=with_trace(out.headers, carried)) for out in produced]
-            outgoing.extend(produced)
-        for tp, part in batch.items():
-            offsets[tp] = part[-1].offset + 1
-            tally.consumed[tp] = len(part)
+        process, watched = self._processor.process, self._watchdog.run
+        for tp, records in batch.items():
+            for record in records:
+                started = time.perf_counter()
+                result = watched(process, record, self._timed_out)
+                tally.latencies.append(time.perf_counter() - started)
+                produced = self._outgoing(record, result, tally)
+                if traced:
+                    carried = trace_step("normalize", record.headers, {"regpipe.raw_offset": record.offset})
+                    produced = [replace(out, headers=with_trace(out.headers, carried)) for out in produced]
+                outgoing.extend(produced)
+                mapped += 1
+                if mapped % _YIELD_EVERY == 0:
+                    # Lets the producer, heartbeats and rebalances move along while a long batch is mapped.
+                    await asyncio.sleep(0)
+            offsets[tp] = records[-1].offset + 1
+            tally.consumed[tp] = len(records)
         acks = await send_all(self._producer, outgoing, timeout_s=self._config.ack_timeout_s)
         return InFlight(acks=acks, offsets=offsets, on_committed=tally.report)
 
