@@ -1,7 +1,13 @@
 """The baseline: a bare aiokafka consume -> produce -> commit loop with the normalizer's consumer and producer
-settings (batch size, acks=all, idempotence, manual commit after every ack), copying records unchanged.
+settings (batch size, acks=all, idempotence, manual commit after every ack) that writes, for each raw record it
+reads, exactly the records the normalizer writes for it (the same count, keys, value sizes and headers, to a
+normalized and a quarantine topic), so the two sides do the same Kafka work and differ only by the mapping.
 
-    python -m benchmarks.normalizer.passthrough <bootstrap> <input topic> <output topic> <group> <batch max>
+    python -m benchmarks.normalizer.passthrough <bootstrap> <input> <normalized> <quarantine> <group> <batch max>
+        <outputs file>
+
+The outputs file (written by `benchmarks.normalizer.records.write_outputs`) maps each raw key to its outputs;
+it is read before the consumer joins, so the measured interval (first commit to last) leaves it out.
 """
 
 from __future__ import annotations
@@ -9,16 +15,23 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
+from benchmarks.normalizer.records import read_outputs
 from regpipe.kafka.producer import create_producer
 from regpipe.normalize.stage import StageConfig
 
 
-async def _run(bootstrap: str, source: str, target: str, group: str, batch_max: int) -> None:
+async def _run(
+    bootstrap: str, source: str, normalized: str, quarantine: str, group: str, batch_max: int, outputs_file: Path
+) -> None:
+    outputs = read_outputs(outputs_file)
+    topics = {"normalized": normalized, "quarantine": quarantine}
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    config = StageConfig()
     # The same settings as regpipe.normalize.stage.NormalizerStage.
     consumer = AIOKafkaConsumer(
         source,
@@ -28,11 +41,14 @@ async def _run(bootstrap: str, source: str, target: str, group: str, batch_max: 
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=batch_max,
-        session_timeout_ms=10_000,
-        heartbeat_interval_ms=3_333,
+        session_timeout_ms=config.session_timeout_ms,
+        heartbeat_interval_ms=max(1000, config.session_timeout_ms // 3),
     )
     producer = create_producer(
-        bootstrap, client_id="bench-passthrough", max_batch_size=StageConfig().producer_batch_bytes
+        bootstrap,
+        client_id="bench-passthrough",
+        max_batch_size=config.producer_batch_bytes,
+        max_request_size=config.max_request_bytes,
     )
     await producer.start()
     await consumer.start()
@@ -44,9 +60,8 @@ async def _run(bootstrap: str, source: str, target: str, group: str, batch_max: 
             acks = []
             for records in batch.values():
                 for record in records:
-                    acks.append(
-                        await producer.send(target, value=record.value, key=record.key, headers=list(record.headers))
-                    )
+                    for kind, key, value, headers in outputs[record.key]:
+                        acks.append(await producer.send(topics[kind], value=value, key=key, headers=headers))
             await asyncio.gather(*acks)
             await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
     finally:
@@ -56,8 +71,8 @@ async def _run(bootstrap: str, source: str, target: str, group: str, batch_max: 
 
 def main() -> None:
     """Run until SIGTERM."""
-    bootstrap, source, target, group, batch_max = sys.argv[1:6]
-    asyncio.run(_run(bootstrap, source, target, group, int(batch_max)))
+    bootstrap, source, normalized, quarantine, group, batch_max, outputs_file = sys.argv[1:8]
+    asyncio.run(_run(bootstrap, source, normalized, quarantine, group, int(batch_max), Path(outputs_file)))
 
 
 if __name__ == "__main__":
