@@ -103,6 +103,12 @@ PRINCIPALS: Final[tuple[Principal, ...]] = (
         why="delivers public events to subscribers; dead letters to its DLQ",
     ),
     Principal(
+        "regpipe-console",
+        reads=(Topic.QUARANTINE,),
+        why="the operator console shows the latest quarantined records (no group: it commits nothing); consumer lag "
+        "on its pipeline page needs Describe on the stages' groups, not granted here",
+    ),
+    Principal(
         "regpipe-replay",
         reads=(Topic.RAW, Topic.QUARANTINE, Topic.NORMALIZED, Topic.EVENTS),
         writes=(Topic.NORMALIZED, Topic.QUARANTINE),

@@ -38,7 +38,7 @@ def build_app(settings: ConsoleSettings, metrics_client: httpx.AsyncClient) -> t
         pipeline=PipelineSource(target, metrics_client),
         read_model=ReadModelClient(read_api),
         delivery=DeliveryAdminClient(admin_api),
-        quarantine=QuarantineReader(settings.kafka_bootstrap_servers, settings.console_quarantine_topic),
+        quarantine=QuarantineReader(settings.kafka_bootstrap_servers, settings.console_quarantine_input_topic),
     )
     config = ConsoleConfig(
         session_secret=settings.console_session_secret.get_secret_value(),

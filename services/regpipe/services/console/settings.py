@@ -34,7 +34,9 @@ class ConsoleSettings(KafkaSettings, ServiceSettings):
     console_read_api_token: SecretStr = Field(default=SecretStr(""), description="One of AGGREGATOR_API_TOKENS")
     console_admin_api_url: str = Field(default="http://127.0.0.1:8088", description="The delivery admin API")
     console_admin_api_token: SecretStr = Field(default=SecretStr(""), description="DELIVERY_ADMIN_TOKEN")
-    console_quarantine_topic: str = Topic.QUARANTINE.value
+    console_quarantine_input_topic: str = Field(
+        default=Topic.QUARANTINE.value, description="The quarantine topic whose latest records the pipeline page shows"
+    )
     console_metrics_urls: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict, description="service=url of each service's /metrics, comma-separated"
     )
