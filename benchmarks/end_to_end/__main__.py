@@ -230,6 +230,31 @@ async def _step(pipeline: _Pipeline, rate: float, seconds: float, seed: int, exp
     }
 
 
+def _dump(
+    target: Path,
+    steps: list[dict[str, Any]],
+    arrivals: dict[str, Arrival],
+    raw_ts: dict[str, int],
+    normalized_ts: dict[str, int],
+) -> None:
+    """Per webhook of every step: sent, answered (s), raw, normalized, public record timestamps (ms), readable (s)."""
+    rows: dict[str, list[list[float | None]]] = {}
+    for step in steps:
+        record: StepRecord = step["record"]
+        rows[f"{record.rate:g}x{record.seconds:g}"] = [
+            [
+                sent,
+                acked,
+                raw_ts.get(ident),
+                normalized_ts.get(ident),
+                arrivals[ident].events_ts_ms if ident in arrivals else None,
+                arrivals[ident].at_s if ident in arrivals else None,
+            ]
+            for ident, sent, acked in zip(record.ids, record.sent, record.acked, strict=True)
+        ]
+    target.write_bytes(orjson.dumps(rows))
+
+
 def _print_logs(folder: Path) -> None:
     """The end of every process's log, for a run that failed."""
     for log in sorted(folder.glob("*.log")):
@@ -256,16 +281,13 @@ async def _bench(args: argparse.Namespace) -> dict[str, Any]:
                 steps.append(await _step(pipeline, rate, args.seconds, seed, expected))
                 expected = steps[-1]["expected_after"]
             sustain: list[dict[str, Any]] = []
-            rate = args.sustain_from
-            while rate <= args.sustain_max:
+            for rate in args.sustain_rates:
                 sustain.append(await _step(pipeline, rate, args.sustain_seconds, 100 + len(sustain), expected))
                 expected = sustain[-1]["expected_after"]
-                arrivals = pipeline.arrivals()
-                verdict = analyse(sustain[-1]["record"], arrivals, {}, {})
+                verdict = analyse(sustain[-1]["record"], pipeline.arrivals(), {}, {})
                 print(f"  sustained: {verdict['sustained']} (lag growth {verdict['lag']['growth_over_window']})")
                 if not verdict["sustained"]:
                     break
-                rate += args.sustain_step
             peak_rss = pipeline.peak_rss_mib()
             arrivals = pipeline.arrivals()
             raw_ts = await _timestamps(kafka.bootstrap_servers, Topic.RAW, "provider-event-id")
@@ -282,6 +304,8 @@ async def _bench(args: argparse.Namespace) -> dict[str, Any]:
         extra = {k: v for k, v in step.items() if k not in ("record", "expected_after")}
         return {**analyse(step["record"], arrivals, raw_ts, normalized_ts), **extra}
 
+    if args.dump is not None:
+        _dump(args.dump, [*steps, *sustain], arrivals, raw_ts, normalized_ts)
     sustain_figures = [figures(step) for step in sustain]
     passed = [s["rate"] for s in sustain_figures if s["sustained"]]
     return {
@@ -341,11 +365,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", type=float, nargs="+", default=[100, 500, 1000])
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--sustain-from", type=float, default=1000)
-    parser.add_argument("--sustain-step", type=float, default=500)
-    parser.add_argument("--sustain-max", type=float, default=4000)
+    parser.add_argument(
+        "--sustain-rates", type=float, nargs="*", default=[500, 1000, 1500, 2000, 2500, 3000, 3500], help="in order"
+    )
     parser.add_argument("--sustain-seconds", type=float, default=60)
     parser.add_argument("--out", default="end_to_end", help="results file name (without extension)")
+    parser.add_argument("--dump", type=Path, help="also write every webhook's timestamps here (for a closer look)")
     args = parser.parse_args()
     try:
         results = asyncio.run(_bench(args))

@@ -11,6 +11,7 @@ __all__ = ["Arrival", "StepRecord", "analyse", "percentiles"]
 
 #: The backlog may grow by at most this many seconds of traffic over a window for the rate to count as sustained.
 _GROWTH_ALLOWANCE_S = 0.5
+_SETTLE_S = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,9 @@ def analyse(
         deduplicator.append(float(arrival.events_ts_ms - normalized))
         visible.append(arrival.at_s * 1000 - arrival.events_ts_ms)
     lag = _lag_samples(step, arrivals)
-    growth = _slope(lag) * step.seconds
+    # The backlog first fills up to rate x latency; its trend is taken after that, over the rest of the window.
+    settled = lag[_SETTLE_S:]
+    growth = _slope(settled) * len(settled)
     missing = len(accepted) - len(e2e)
     refused = len(step.status) - len(accepted)
     return {
