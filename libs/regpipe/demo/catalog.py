@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from secrets import token_urlsafe
 
 from regpipe.stack.ports import free_port
 from regpipe.stack.stack import StackEndpoints
@@ -134,4 +135,17 @@ def build_catalog(
             "IMAP_USERNAME": imap.username, "IMAP_PASSWORD": imap.password, "IMAP_POLL_INTERVAL_S": "2",
             "POSTGRES_DSN": dsn, **seal,
         })  # fmt: skip
+    # The operator console over the read API and the admin API, reading every service above's metrics; fresh
+    # sign-in tokens every run, printed by the run command.
+    console_port, viewer, operator = free_port(), "viewer-" + token_urlsafe(12), "operator-" + token_urlsafe(12)
+    add("console", "console", {
+        "CONSOLE_SESSION_SECRET": token_urlsafe(32), "CONSOLE_VIEWER_TOKENS": viewer,
+        "CONSOLE_OPERATOR_TOKENS": operator, "CONSOLE_SECURE_COOKIES": "false",
+        "CONSOLE_READ_API_URL": f"http://127.0.0.1:{aggregator_port}", "CONSOLE_READ_API_TOKEN": secrets.aggregator_api,
+        "CONSOLE_ADMIN_API_URL": f"http://127.0.0.1:{delivery_port}", "CONSOLE_ADMIN_API_TOKEN": secrets.delivery_admin,
+        "CONSOLE_METRICS_URLS": ",".join(f"{s.name}={s.metrics_url}" for s in services),
+    }, port=console_port, extra={
+        "console": f"http://127.0.0.1:{console_port}/", "console viewer token": viewer,
+        "console operator token": operator,
+    })  # fmt: skip
     return services
