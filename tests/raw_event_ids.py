@@ -15,5 +15,8 @@ def reply_event_ids(value: bytes) -> tuple[str, ...]:
 
 
 def page_event_ids(value: bytes) -> tuple[str, ...]:
-    """The event ids of an OpusDNS events listing page."""
-    return tuple(str(event["event_id"]) for event in orjson.loads(value)["results"])
+    """The event ids of an OpusDNS events listing page, or of one listed event (none for one without an id)."""
+    document = orjson.loads(value)
+    if "results" in document:
+        return tuple(str(event["event_id"]) for event in document["results"])
+    return (str(document["event_id"]),) if "event_id" in document else ()

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from types import TracebackType
 
 import httpx
+import orjson
 import stamina
-from pydantic import SecretStr, ValidationError
+from pydantic import JsonValue, SecretStr, ValidationError
 
 from regpipe.contract.taxonomy import Source
 from regpipe.observability.logging import get_logger
@@ -24,7 +25,7 @@ from regpipe.providers.opusdns.errors import (
     OpusDnsTransportError,
     api_error,
 )
-from regpipe.providers.opusdns.payloads import Event, EventPage, SortField, SortOrder
+from regpipe.providers.opusdns.payloads import Event, EventPage, Pagination, SortField, SortOrder
 
 __all__ = ["EventListing", "OpusDnsClient", "RetryPolicy", "make_auth"]
 
@@ -53,6 +54,9 @@ class EventListing:
 
     body: bytes
     page: EventPage
+    """The page as validated: `results` holds the events that validate (all of them on a sound page)."""
+    items: tuple[JsonValue, ...] = ()
+    """Every item of `results` as received (decoded, unvalidated), in page order: what the poller publishes."""
 
 
 def make_auth(
@@ -135,11 +139,19 @@ class OpusDnsClient:
         try:
             parsed = EventPage.model_validate_json(response.content)
         except ValidationError as exc:
-            POLL_ERRORS.labels(_SOURCE, "payload").inc()
-            raise OpusDnsPayloadError(
-                f"GET /v1/events: answer is not a page of events ({exc.error_count()} errors): {exc.errors()[0]['msg']}"
-            ) from exc
-        return EventListing(body=response.content, page=parsed)
+            # One event the model refuses must not hold up the page: keep every item, validate them one by one.
+            lenient = _lenient_page(response.content)
+            if lenient is None:
+                POLL_ERRORS.labels(_SOURCE, "payload").inc()
+                raise OpusDnsPayloadError(
+                    f"GET /v1/events: answer is not a page of events ({exc.error_count()} errors): "
+                    f"{exc.errors()[0]['msg']}"
+                ) from exc
+            checked, items = lenient
+            POLL_ERRORS.labels(_SOURCE, "invalid_event").inc(len(items) - len(checked.results))
+            return EventListing(body=response.content, page=checked, items=items)
+        document = orjson.loads(response.content)  # valid JSON: the model just read it
+        return EventListing(body=response.content, page=parsed, items=tuple(document["results"]))
 
     async def get_event(self, event_id: str) -> Event:
         """One event by id (acknowledged or not)."""
@@ -199,3 +211,25 @@ class OpusDnsClient:
         if isinstance(exc, OpusDnsApiError) and exc.retry_after_s is not None:
             return min(exc.retry_after_s, self._retry.retry_after_cap_s)
         return True
+
+
+def _lenient_page(body: bytes) -> tuple[EventPage, tuple[JsonValue, ...]] | None:
+    """A page whose `pagination` and `results` list are sound, with only the events that validate in `results`;
+    None when the answer is not such a page at all."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(document, dict) or not isinstance(document.get("results"), list):
+        return None
+    try:
+        pagination = Pagination.model_validate(document.get("pagination"))
+    except ValidationError:
+        return None
+    valid: list[Event] = []
+    for item in document["results"]:
+        try:
+            valid.append(Event.model_validate(item))
+        except ValidationError:
+            continue
+    return EventPage.model_construct(results=valid, pagination=pagination), tuple(document["results"])

@@ -1,8 +1,11 @@
-"""The OpusDNS poller for one account: read the oldest unacknowledged events, publish the page to the raw topic,
-and only then acknowledge each event of it.
+"""The OpusDNS poller for one account: read the oldest unacknowledged events, publish each event of the page to
+the raw topic, and only then acknowledge them.
 
-Guarantee: at-least-once into `registrar.raw.v1`. An event is acknowledged only after the page holding it was
-acknowledged by Kafka, so a crash at any point means the page is read (and published) again, never lost.
+Guarantee: at-least-once into `registrar.raw.v1`. An event is acknowledged only after every event of the page
+holding it was acknowledged by Kafka, so a crash at any point means the page is read (and published) again, never
+lost. Each event is its own raw record (the event object exactly as listed, re-serialised alone), so an event that
+cannot be mapped is quarantined alone; an event the payload model refuses is published and acknowledged all the
+same (the normalizer quarantines it), and one without an `event_id`, which cannot be acknowledged, is kept once.
 
 Paging: acknowledging removes events from the `acknowledged=false` listing, so pages 2, 3, ... shift under a
 reader that walks them and events get skipped. The poller therefore only ever reads page 1, oldest first, and
@@ -12,9 +15,14 @@ reads it again at once while it is non-empty; it waits the poll interval only wh
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
+
+import orjson
+from pydantic import JsonValue
 
 from regpipe.contract.taxonomy import Source, Transport
 from regpipe.ingest.publisher import PublishedRecord
@@ -26,6 +34,7 @@ from regpipe.observability.metrics import (
     INGEST_PUBLISHED,
     POLL_ACKED,
     POLL_BACKLOG,
+    POLL_BLOCKED,
     POLL_ERRORS,
     POLL_LAST_SUCCESS,
 )
@@ -36,8 +45,9 @@ __all__ = ["PAGE_EVENT_TYPE", "OpusDnsPoller", "PollerConfig", "Publisher", "lea
 
 _log = get_logger(__name__)
 
-#: `provider-event-type` header of a raw record holding one whole listing page.
+#: `provider-event-type` header of a raw record holding one listed event (formerly a whole listing page).
 PAGE_EVENT_TYPE = "events.page"
+_KEPT_MEMORY = 1024  # fingerprints of events without an id already published, so each is kept once
 _CONTENT_TYPE = "application/json"
 
 
@@ -97,11 +107,15 @@ class OpusDnsPoller:
         self._last_error: str | None = None
         self._failures = 0  # retriable failures in a row
         self._previous_ids: tuple[str, ...] = ()
+        self._kept: OrderedDict[str, None] = OrderedDict()
+        self._blocked: str | None = None
 
     def not_ready_reason(self) -> str | None:
         """None while polling works (or this replica is standing by); else why polling keeps failing."""
         if self._state is LeaderState.STARTING:
             return "lease state not known yet"
+        if self._blocked is not None:
+            return f"account blocked: {self._blocked}"
         return self._last_error
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -171,28 +185,70 @@ class OpusDnsPoller:
             page=1, page_size=config.page_size, sort_by="created_on", sort_order="asc", acknowledged=False
         )
         POLL_BACKLOG.labels(Source.OPUSDNS.value, config.account).set(listing.page.pagination.total_items)
-        ids = tuple(dict.fromkeys(event.event_id for event in listing.page.results))  # a duplicate is acked once
+        ids = tuple(dict.fromkeys(i for i in map(_event_id, listing.items) if i is not None))  # a duplicate: acked once
+        self._watch_unackable(listing.items, ids)
+        if not listing.items:
+            return ids
+        await self._publish_events(listing.items)
         if not ids:
             return ids
+        # A replica that lost its lease while publishing must not acknowledge: the new leader re-reads the page.
+        await self._lease.ensure_held()
+        await self._acknowledge(ids)
+        return ids
+
+    async def _publish_events(self, items: tuple[JsonValue, ...]) -> None:
+        """Publish every listed event as its own raw record (one without an id once); all acknowledged, or raise."""
+        config = self._config
+        sends = []
+        fresh: list[str] = []
+        for item in items:
+            body = orjson.dumps(item)
+            event_id = _event_id(item)
+            if event_id is None:
+                fingerprint = hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).hexdigest()
+                if fingerprint in self._kept:
+                    continue
+                fresh.append(fingerprint)
+            sends.append(self._publish(body, event_id))
+        outcomes = await asyncio.gather(*sends, return_exceptions=True)
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        if failures:
+            raise failures[0]
+        for fingerprint in fresh:
+            self._kept[fingerprint] = None
+            if len(self._kept) > _KEPT_MEMORY:
+                self._kept.popitem(last=False)
+            POLL_ERRORS.labels(Source.OPUSDNS.value, "event_without_id").inc()
+            _log.error(
+                "event without event_id kept as a raw record; it can never be acknowledged", account=config.account
+            )
+        _log.info("page published", account=config.account, events=len(sends))
+
+    async def _publish(self, body: bytes, event_id: str | None) -> None:
         try:
-            record = await self._publisher.publish(
-                listing.body,
+            await self._publisher.publish(
+                body,
                 source=Source.OPUSDNS,
                 transport=Transport.POLL,
                 content_type=_CONTENT_TYPE,
-                provider_event_id=ids[0] if len(listing.page.results) == 1 else None,
+                provider_event_id=event_id,
                 provider_event_type=PAGE_EVENT_TYPE,
-                account=config.account,
+                account=self._config.account,
             )
         except PublishError:
             INGEST_PUBLISH_FAILED.labels(Source.OPUSDNS.value, Transport.POLL.value).inc()
             raise
         INGEST_PUBLISHED.labels(Source.OPUSDNS.value, Transport.POLL.value).inc()
-        _log.info("page published", account=config.account, events=len(ids), key=record.key, offset=record.offset)
-        # A replica that lost its lease while publishing must not acknowledge: the new leader re-reads the page.
-        await self._lease.ensure_held()
-        await self._acknowledge(ids)
-        return ids
+
+    def _watch_unackable(self, items: tuple[JsonValue, ...], ids: tuple[str, ...]) -> None:
+        """Events without an id stay at the head of the listing; a page full of them blocks the account."""
+        if items and not ids and len(items) >= self._config.page_size:
+            self._blocked = f"page 1 holds {len(items)} events without event_id; none can be acknowledged"
+            _log.error("account blocked", account=self._config.account, reason=self._blocked)
+        else:
+            self._blocked = None
+        POLL_BLOCKED.labels(Source.OPUSDNS.value, self._config.account).set(0 if self._blocked is None else 1)
 
     async def _acknowledge(self, ids: tuple[str, ...]) -> None:
         limit = asyncio.Semaphore(self._config.ack_concurrency)
@@ -218,3 +274,8 @@ def _error_kind(exc: OpusDnsError | PublishError) -> str:
     if isinstance(exc, OpusDnsAuthError):
         return "auth"
     return "transport" if exc.retriable else "reply"
+
+
+def _event_id(item: JsonValue) -> str | None:
+    value = item.get("event_id") if isinstance(item, dict) else None
+    return value if isinstance(value, str) and value else None
