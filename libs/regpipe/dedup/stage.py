@@ -21,7 +21,7 @@ from aiokafka import TopicPartition
 
 from regpipe.dedup.partition_worker import STAGE, BatchOutcome, Limits, PartitionWorker, Topics
 from regpipe.dedup.state import DEFAULT_WINDOW_S
-from regpipe.kafka.topics import Topic
+from regpipe.kafka.topics import TOPICS, Topic
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import DEDUP_DECISIONS, DEDUP_INVALID, DEDUP_STATE_SIZE, RECORDS_CONSUMED
 from regpipe.streaming import Batch, ConsumedRecord, Consumer, ConsumerSpec, StreamProcessor
@@ -45,9 +45,9 @@ class DedupConfig:
     poll_timeout_ms: int = 500
     session_timeout_ms: int = 10_000
     client_id: str = "regpipe-deduplicator"
-    #: The largest record the public and the quarantine topics take (topic limit and producer limit agree).
-    max_output_bytes: int = 1_048_576
-    max_quarantine_bytes: int = 1_048_576
+    #: The largest record the public and the quarantine topics take (the registry sets topic and producer limits).
+    max_output_bytes: int = TOPICS[Topic.EVENTS].max_message_bytes
+    max_quarantine_bytes: int = TOPICS[Topic.QUARANTINE].max_message_bytes
     #: How long a published id is remembered at least (`docs/stages.md`).
     state_window_s: float = DEFAULT_WINDOW_S
 

@@ -22,6 +22,7 @@ def create_stage(settings: DeduplicatorSettings) -> DedupStage:
         quarantine_topic=settings.dedup_quarantine_topic,
         transactional_id_prefix=settings.dedup_transactional_id_prefix,
         batch_max=settings.dedup_batch_max,
+        state_window_s=settings.dedup_state_window_days * 24 * 3600,
     )
     consumer = create_consumer(settings.kafka_bootstrap_servers, config.consumer_spec())
     return DedupStage(consumer, settings.kafka_bootstrap_servers, config)

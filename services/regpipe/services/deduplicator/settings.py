@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from regpipe.kafka.topics import Topic
 from regpipe.runtime.settings import KafkaSettings, ServiceSettings
 
@@ -18,4 +20,6 @@ class DeduplicatorSettings(KafkaSettings, ServiceSettings):
     dedup_quarantine_topic: str = Topic.QUARANTINE.value
     dedup_transactional_id_prefix: str = "regpipe-deduplicator"
     dedup_batch_max: int = 500
+    #: How long a published id is remembered at least (bounds the memory: docs/stages.md).
+    dedup_state_window_days: float = Field(default=30.0, gt=0)
     health_port: int = 8082
