@@ -27,7 +27,7 @@ from regpipe.imap.errors import (
     ImapError,
     ImapTlsError,
 )
-from regpipe.imap.ingestor import CONTENT_TYPE, MailboxIngestor, MailClassifier, MailIdentity, ScanReport
+from regpipe.imap.ingestor import CONTENT_TYPE, MailboxIngestor, MailClassifier, MailIdentity, Rejection, ScanReport
 from regpipe.imap.supervisor import MailboxSupervisor, ReaderState, ReconnectPolicy, lease_name
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "MarkMode",
     "ReaderState",
     "ReconnectPolicy",
+    "Rejection",
     "ScanReport",
     "Security",
     "SenderAuthentication",
