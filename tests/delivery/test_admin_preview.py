@@ -92,3 +92,24 @@ async def test_event_deliveries_of_a_page_of_events(api: httpx.AsyncClient, pool
     found, missing = answer.json()
     assert (found["event_id"], found["stored"], found["attempts"]) == (str(event.id), True, [])
     assert (missing["event_id"], missing["stored"], missing["lineage"]) == (str(unknown), False, None)
+
+
+async def test_endpoint_success_counts_the_latest_attempts(api: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    sid = (await api.post("/v1/subscriptions", json={"url": "http://127.0.0.1:9/hook"})).json()["subscription"]["id"]
+    event = expiring(uuid.uuid4(), time=datetime(2026, 6, 1, tzinfo=UTC))
+    await Intake(pool).store([event])
+    job = await pool.fetchval("SELECT id FROM delivery_jobs WHERE event_id = $1", event.id)
+    for minute, outcome in enumerate(["retry", "retry", "delivered"]):
+        await pool.execute(
+            "INSERT INTO delivery_attempts (job_id, subscription_id, event_id, attempted_at, outcome, latency_ms)"
+            " VALUES ($1, $2, $3, $4, $5, 1)",
+            job,
+            uuid.UUID(sid),
+            event.id,
+            datetime(2026, 6, 1, 0, minute, tzinfo=UTC),
+            outcome,
+        )
+    latest_two = await api.get("/v1/endpoint-success", params={"window": 2})
+    assert latest_two.json() == [{"subscription_id": sid, "attempts": 2, "delivered": 1}]
+    every = await api.get("/v1/endpoint-success")
+    assert every.json() == [{"subscription_id": sid, "attempts": 3, "delivered": 1}]

@@ -8,7 +8,13 @@ from datetime import datetime
 from pydantic import TypeAdapter
 
 from regpipe.console.http_source import HttpSource
-from regpipe.delivery.admin_api import EventDeliveries, RedeliveryPreview, SecretRotation, StoredEvent
+from regpipe.delivery.admin_api import (
+    EndpointSuccess,
+    EventDeliveries,
+    RedeliveryPreview,
+    SecretRotation,
+    StoredEvent,
+)
 from regpipe.delivery.models import AttemptRecord, DeadJob, OperatorEvent, RedeliveryReport, Subscription
 
 __all__ = ["DeliveryAdminClient"]
@@ -18,6 +24,7 @@ _ATTEMPTS = TypeAdapter(list[AttemptRecord])
 _DEAD = TypeAdapter(list[DeadJob])
 _OPERATOR_EVENTS = TypeAdapter(list[OperatorEvent])
 _EVENT_DELIVERIES = TypeAdapter(list[EventDeliveries])
+_SUCCESS = TypeAdapter(list[EndpointSuccess])
 
 
 class DeliveryAdminClient:
@@ -29,6 +36,11 @@ class DeliveryAdminClient:
     async def endpoints(self) -> list[Subscription]:
         """Every subscription with its endpoint's health."""
         return await self._source.call(_SUBSCRIPTIONS, "GET", "/v1/subscriptions")
+
+    async def endpoint_success(self, *, window: int = 100) -> dict[uuid.UUID, EndpointSuccess]:
+        """Per endpoint, how its latest `window` attempts went."""
+        found = await self._source.call(_SUCCESS, "GET", "/v1/endpoint-success", params={"window": window})
+        return {item.subscription_id: item for item in found}
 
     async def endpoint(self, subscription_id: uuid.UUID) -> Subscription:
         """One subscription."""

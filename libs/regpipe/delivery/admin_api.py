@@ -100,6 +100,23 @@ class EventDeliveries(BaseModel):
     attempts: list[AttemptRecord]
 
 
+class EndpointSuccess(BaseModel):
+    """How an endpoint's latest attempts went (its success rate over a window)."""
+
+    subscription_id: uuid.UUID
+    attempts: int = Field(description="Attempts in the window (at most `window`)")
+    delivered: int
+
+
+_SUCCESS = """
+SELECT s.id AS subscription_id, count(a.outcome) AS attempts,
+       count(a.outcome) FILTER (WHERE a.outcome = 'delivered') AS delivered
+FROM delivery_subscriptions s
+LEFT JOIN LATERAL (SELECT outcome FROM delivery_attempts
+                   WHERE subscription_id = s.id ORDER BY attempted_at DESC LIMIT $1) AS a ON true
+GROUP BY s.id
+"""
+
 _MAX_EVENTS_LOOKUP = 200
 _ATTEMPTS_PER_EVENT = 20
 
@@ -280,6 +297,12 @@ def create_admin_app(
         if row is None:
             raise SubscriptionNotFoundError(f"no stored event {event_id}")
         return StoredEvent(**{**dict(row), "body": orjson.loads(row["body"])})
+
+    @router.get("/endpoint-success", responses=errors)
+    async def endpoint_success(window: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[EndpointSuccess]:
+        """Per endpoint, how many of its latest `window` attempts delivered (one query for a whole page)."""
+        rows = await pool.fetch(_SUCCESS, window)
+        return [EndpointSuccess.model_validate(dict(row)) for row in rows]
 
     @router.get("/event-deliveries", responses=errors)
     async def event_deliveries(

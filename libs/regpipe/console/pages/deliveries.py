@@ -41,11 +41,18 @@ def success_rate(attempts: list[AttemptRecord]) -> float | None:
 async def deliveries(request: Request) -> Response:
     require_role(request)
     delivery = context_of(request).sources.delivery
-    endpoints, dead, disabled = await asyncio.gather(
-        delivery.endpoints(), delivery.dead_letters(limit=50), delivery.operator_events(limit=20)
+    endpoints, success, dead, disabled = await asyncio.gather(
+        delivery.endpoints(),
+        delivery.endpoint_success(window=HEALTH_WINDOW),
+        delivery.dead_letters(limit=50),
+        delivery.operator_events(limit=20),
     )
-    latest = await asyncio.gather(*(delivery.endpoint_attempts(e.id, limit=HEALTH_WINDOW) for e in endpoints))
-    rows = [EndpointHealthRow(e, success_rate(a), len(a)) for e, a in zip(endpoints, latest, strict=True)]
+    rows = []
+    for e in endpoints:
+        counted = success.get(e.id)
+        attempts = counted.attempts if counted else 0
+        rate = counted.delivered / attempts if counted and attempts else None
+        rows.append(EndpointHealthRow(e, rate, attempts))
     return render(request, "deliveries.html", {"rows": rows, "dead": dead, "operator_events": disabled})
 
 
