@@ -1,0 +1,1 @@
+"""Deduplicator throughput against a transactional aiokafka pass-through (`python -m benchmarks.deduplicator`)."""
