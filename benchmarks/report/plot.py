@@ -14,17 +14,24 @@ import matplotlib.pyplot as plt  # the backend is chosen before pyplot loads
 
 __all__ = ["latency_plot"]
 
-_STAGES = ("receiver", "normalizer", "deduplicator", "commit_and_read")
+_STAGES = {
+    "receiver": "receiver (POST -> raw record)",
+    "normalizer": "normalizer (raw -> normalized record)",
+    "deduplicator": "deduplicator (normalized -> public record)",
+    "commit_and_read": "transaction commit + reader fetch",
+}
 
 
 def latency_plot(results: dict[str, Any], target: Path) -> None:
     """Write the PNG of `results` (end_to_end.json) to `target`."""
-    steps = sorted(results["latency_steps"] + results["sustain_steps"], key=lambda step: step["rate"])
-    rates = [step["rate"] for step in steps]
+    series = {"steps": results["latency_steps"], "sustain steps, 60 s": results["sustain_steps"]}
+    steps = [*results["latency_steps"], *results["sustain_steps"]]
     figure, (latency, stages) = plt.subplots(1, 2, figsize=(12, 4.8), dpi=110)
-    for key, style in (("p50", "o-"), ("p99", "s-")):
-        points = [(step["rate"], step["latency_ms"][key]) for step in steps if step["latency_ms"][key] is not None]
-        latency.plot([r for r, _ in points], [v for _, v in points], style, label=f"{key} end to end")
+    for name, group in series.items():
+        for key, style in (("p50", "o"), ("p99", "s")):
+            points = [(step["rate"], step["latency_ms"][key]) for step in group if step["latency_ms"][key] is not None]
+            line = "-" if name == "steps" else "--"
+            latency.plot([r for r, _ in points], [v for _, v in points], style + line, label=f"{key}, {name}")
     unsustained = [step for step in steps if not step["sustained"]]
     if unsustained:
         latency.scatter(
@@ -33,7 +40,7 @@ def latency_plot(results: dict[str, Any], target: Path) -> None:
             s=160,
             facecolors="none",
             edgecolors="red",
-            label="backlog grew",
+            label="not sustained (unanswered or backlog grew)",
         )
     targets = results.get("targets", {})
     latency.scatter(
@@ -52,17 +59,19 @@ def latency_plot(results: dict[str, Any], target: Path) -> None:
     latency.grid(True, which="both", alpha=0.3)
     latency.legend(fontsize=8)
 
+    labels = [f"{step['rate']:g}/s\n{step['seconds']:g} s" for step in steps]
     positions = range(len(steps))
     bottom = [0.0] * len(steps)
     for stage in _STAGES:
         values = [float(step["stages_ms"][stage]["p50"] or 0.0) for step in steps]
-        stages.bar(positions, values, bottom=bottom, label=stage.replace("_", " + "))
+        stages.bar(positions, values, bottom=bottom, label=_STAGES[stage])
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    stages.set_xticks(list(positions), [f"{rate:g}" for rate in rates])
-    stages.set_xlabel("webhooks per second")
+    stages.set_xticks(list(positions), labels)
+    stages.set_xlabel("step, in the order run")
     stages.set_ylabel("p50 per stage, ms (from Kafka record timestamps)")
     stages.set_title("Where an event waits (p50 per stage)")
-    stages.legend(fontsize=8)
+    stages.set_ylim(top=max(bottom, default=1.0) * 1.5)  # room for the legend above the bars
+    stages.legend(fontsize=8, loc="upper left")
     machine = results["machine"]
     load = machine["load_average_1m_before_after"]
     figure.suptitle(
