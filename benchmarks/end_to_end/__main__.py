@@ -62,6 +62,17 @@ def _proc_stats(pid: int) -> tuple[float, float]:
     return cpu, peak_kib / 1024
 
 
+def _broker_pid(data_dir: Path) -> int | None:
+    """The broker's JVM: the one process whose command line names this run's broker folder."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(data_dir).encode() in cmdline.read_bytes():
+                return int(cmdline.parent.name)
+        except OSError:
+            continue  # the process ended meanwhile
+    return None
+
+
 def _machine_busy() -> tuple[float, float]:
     """(busy, total) jiffies of all CPUs since boot, to give a step's machine utilisation."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -90,6 +101,7 @@ class _Pipeline:
         }
         self._bootstrap = bootstrap
         self.processes: dict[str, asyncio.subprocess.Process] = {}
+        self.broker_pid: int | None = None
 
     async def start(self) -> None:
         reader = [sys.executable, "-m", "benchmarks.end_to_end.reader", self._bootstrap, Topic.EVENTS.value]
@@ -146,7 +158,10 @@ class _Pipeline:
         return found
 
     def cpu(self) -> dict[str, float]:
-        return {name: _proc_stats(self.processes[name].pid)[0] for name in (*_SERVICES, "reader")}
+        measured = {name: _proc_stats(self.processes[name].pid)[0] for name in (*_SERVICES, "reader")}
+        if self.broker_pid is not None:
+            measured["broker"] = _proc_stats(self.broker_pid)[0]
+        return measured
 
     def peak_rss_mib(self) -> dict[str, float]:
         return {name: round(_proc_stats(self.processes[name].pid)[1], 1) for name in (*_SERVICES, "reader")}
@@ -267,6 +282,7 @@ async def _bench(args: argparse.Namespace) -> dict[str, Any]:
         kafka = KafkaServer(Path(tmp) / "kafka", heap="768m")
         await kafka.astart()
         pipeline = _Pipeline(kafka.bootstrap_servers, Path(tmp))
+        pipeline.broker_pid = _broker_pid(kafka.data_dir)
         try:
             await ensure_topics(kafka.bootstrap_servers)
             await pipeline.start()
@@ -334,7 +350,8 @@ def _row(step: dict[str, Any]) -> str:
         f"{st['receiver']['p50']} / {st['normalizer']['p50']} / {st['deduplicator']['p50']} / "
         f"{st['commit_and_read']['p50']} | {step['lag']['max']} | {step['lag']['growth_over_window']} | "
         f"{'yes' if step['sustained'] else 'no'} | {cpu['webhook_receiver']} / {cpu['normalizer']} / "
-        f"{cpu['deduplicator']} | {step['machine_cpu_busy']:.0%} | {step['load_average_1m_before_after'][0]} |\n"
+        f"{cpu['deduplicator']} / {cpu.get('broker', '-')} | {step['machine_cpu_busy']:.0%} | "
+        f"{step['load_average_1m_before_after'][0]} |\n"
     )
 
 
@@ -343,7 +360,7 @@ def _summary(results: dict[str, Any]) -> str:
     head = (
         "| rate /s | s | accepted | missing | p50 ms | p99 ms | answer p99 ms | stage p50 ms: receiver / normalizer / "
         "deduplicator / commit+read | max lag | lag growth | sustained | CPU us/event: receiver / normalizer / "
-        "deduplicator | machine busy | load before |\n" + "|---" * 15 + "|\n"
+        "deduplicator / broker | machine busy | load before |\n" + "|---" * 15 + "|\n"
     )
     rss = ", ".join(f"{name} {mib} MiB" for name, mib in results["peak_rss_mib"].items())
     return (

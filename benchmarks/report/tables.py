@@ -162,7 +162,7 @@ def _end_to_end(results: dict[str, Any]) -> Table:
                     ),
                     f"{_fmt(step['lag']['max'])} ({_fmt(step['lag']['growth_over_window'])})",
                     "yes" if step["sustained"] else "no",
-                    " / ".join(_fmt(cpu.get(s)) for s in ("webhook_receiver", "normalizer", "deduplicator")),
+                    " / ".join(_fmt(cpu.get(s)) for s in ("webhook_receiver", "normalizer", "deduplicator", "broker")),
                     f"{step['machine_cpu_busy']:.0%}",
                     " -> ".join(_fmt(load) for load in step["load_average_1m_before_after"]),
                 )
@@ -180,7 +180,7 @@ def _end_to_end(results: dict[str, Any]) -> Table:
         "stage p50 ms: receiver / normalizer / deduplicator / commit+read",
         "max lag (growth)",
         "sustained",
-        "CPU us/event: receiver / normalizer / deduplicator",
+        "CPU us/event: receiver / normalizer / deduplicator / broker",
         "machine busy",
         "load",
     )
