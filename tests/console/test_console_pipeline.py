@@ -354,3 +354,46 @@ def _record_error(problems: list[str], message: ConsoleMessage) -> None:
 def _dismiss(problems: list[str], dialog: Dialog) -> None:
     problems.append(f"dialog: {dialog.message}")
     asyncio.get_running_loop().create_task(dialog.dismiss())
+
+
+async def test_a_rotated_secret_is_shown_once_and_range_redeliveries_are_counted_before_they_run(
+    running: RunningConsole, browser_context: BrowserContext, shots: Path
+) -> None:
+    suffix = f"range{uuid.uuid4().hex[:6]}.example"
+    endpoint = f"range-{suffix}"
+    sid = await _subscribe(running, endpoint, domain_suffixes=[suffix])
+    now = datetime.now(UTC).replace(second=30, microsecond=0)  # events at :30, the form's times at whole minutes
+    batch = [expiring(uuid.uuid4(), domain=f"{i}.{suffix}", time=now - timedelta(minutes=i)) for i in range(3)]
+    receivers = running.receivers
+    await produce_events(running.bootstrap, running.events_topic, batch)
+    await _eventually(
+        lambda: _true({str(e.id) for e in batch} <= receivers.delivered_ids(endpoint)), "the range delivered"
+    )
+    page = await _sign_in(browser_context, running.url, OPERATOR)
+    await page.goto(f"{running.url}/deliveries/endpoints/{sid}")
+    await page.get_by_role("link", name="Rotate secret…").click()
+    await page.get_by_test_id("confirm").click()
+    secret = await page.get_by_test_id("secret").inner_text()
+    assert secret.startswith("whsec_")
+    await page.goto(f"{running.url}/deliveries/endpoints/{sid}")
+    assert secret not in await page.content()  # shown that once only
+
+    form = page.locator(f"form[action='/actions/endpoints/{sid}/redeliver-range']")
+    await form.locator("input[name=since]").fill((now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
+    await form.locator("input[name=until]").fill((now + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
+    await form.get_by_role("button").click()
+    await expect(page.get_by_test_id("question")).to_contain_text("this makes 2 deliveries.")  # minutes 0 and 1
+    await page.get_by_test_id("confirm").click()
+    await expect(page.get_by_test_id("notice")).to_contain_text("Scheduled 2 deliveries")
+
+    async def twice() -> bool:
+        ids = [a.webhook_id for a in receivers.of(endpoint)]
+        return ids.count(str(batch[0].id)) == 2 and ids.count(str(batch[1].id)) == 2
+
+    await _eventually(twice, "the range redelivered")
+    assert [a.webhook_id for a in receivers.of(endpoint)].count(str(batch[2].id)) == 1  # outside the range
+
+    await page.goto(f"{running.url}/deliveries")
+    await page.locator("[data-testid=redeliver-failed-form] input[name=since]").fill("2026-01-01T00:00")
+    await page.locator("[data-testid=redeliver-failed-form] button").click()
+    await expect(page.get_by_test_id("question")).to_contain_text("this makes 0 deliveries.")  # nothing died
