@@ -33,7 +33,7 @@ from regpipe.providers.mapper import QuarantineReason
 from regpipe.providers.opensrs.client import OpenSRSClient
 from regpipe.providers.opensrs.poller import OpenSRSPoller, PollerConfig, lease_name
 from regpipe.simulators.kit.serving import serve
-from regpipe.simulators.opensrs.api import OpenSRSSimulator
+from regpipe.simulators.opensrs.api import Fault, OpenSRSSimulator
 from regpipe.simulators.opensrs.events import generate_events
 from tests.conditions import eventually
 from tests.kafka_io import RawRecord, RawTail
@@ -217,3 +217,30 @@ async def test_a_refused_reply_is_kept_isolated_and_reported_as_a_blocked_accoun
     assert published == {before["event_id"], after["event_id"]}
     assert _errors("refused_reply") == refused + 2
     assert _errors("blocked") > 0
+
+
+async def test_a_reply_cut_short_is_asked_again_and_one_that_stays_unreadable_is_kept_once_until_it_passes(
+    kafka_bootstrap: str, pg_dsn: str, producer: AIOKafkaProducer
+) -> None:
+    username = f"reseller-{uuid.uuid4().hex[:8]}"
+    simulator = OpenSRSSimulator({username: KEY}, seed=6)
+    events = _events(47, 3)
+    simulator.enqueue(username, events)
+    # Three cut-short replies in a row at the configured limit, then three at limit 1: kept each time, then blocked;
+    # the seventh reply is whole again.
+    simulator.fail_next(Fault.MALFORMED, 6, action="POLL")
+    async with RawTail(kafka_bootstrap, username) as raw, _serving(simulator) as url:
+        async with _polling(url, username, producer, pg_dsn, limit=5) as poller:
+            await eventually(lambda: not simulator.queued(username), "every event ACKed once replies are whole")
+            await eventually(lambda: poller.blocked is None, "unblocked")
+        await raw.wait_for(len(events) + 2)
+        await raw.drain()
+
+    kept = [record for record in raw.records if record.headers.provider_event_id is None]
+    assert len(kept) == 2  # the third refusal in a row at limit 5, then at limit 1; the first two were asked again
+    for record in kept:
+        result = _normalize(record)
+        assert isinstance(result, Quarantined)
+        assert result.reason is QuarantineReason.INVALID_XML
+    assert {record.headers.provider_event_id for record in raw.records} - {None} == {e["event_id"] for e in events}
+    assert simulator.faults_served[Fault.MALFORMED] == 6
