@@ -343,6 +343,7 @@ def test_non_event_mail_is_invalid_email() -> None:
     with pytest.raises(MappingError, match="non-notification e-mail") as caught:
         extract_event(message)
     assert caught.value.reason is QuarantineReason.INVALID_EMAIL
+    assert "Invoice" not in caught.value.message  # the sender's subject is not quoted (issue 12)
 
 
 def test_notification_without_any_json_is_invalid_email() -> None:

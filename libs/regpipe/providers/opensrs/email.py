@@ -126,7 +126,8 @@ def extract_event(message: bytes) -> dict[str, Any]:
             return _choose(events, subject)
     if json_problem is not None:
         raise MappingError(QuarantineReason.INVALID_JSON, f"the e-mail {json_problem}")
-    what = f"notification {subject.event_type}" if subject else f"non-notification e-mail (subject {subject_text!r})"
+    # Never the subject itself: it is sender-controlled text, and quarantine messages and logs quote no payload.
+    what = f"notification {subject.event_type}" if subject else "non-notification e-mail"
     raise MappingError(
         QuarantineReason.INVALID_EMAIL,
         f"{what}: no JSON event object in its text/plain, text/html or event_data*.json parts",
