@@ -55,7 +55,7 @@ integration: bootstrap
 # Every benchmark under benchmarks/ (each writes benchmarks/results/<name>.json), then docs/benchmarks.md from the
 # results (`python -m benchmarks.report` alone re-writes it without measuring). A benchmark that could not run does
 # not stop the others; make fails at the end naming it. A missed target is a figure, not a failure.
-BENCHMARKS := webhook_receiver normalizer deduplicator aggregator delivery http_client passthrough_c end_to_end
+BENCHMARKS := webhook_receiver normalizer deduplicator aggregator delivery console http_client passthrough_c end_to_end
 bench: bootstrap
 	@failed=""; \
 	for name in $(BENCHMARKS); do \

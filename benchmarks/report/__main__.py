@@ -28,6 +28,7 @@ _ORDER = (
     "deduplicator",
     "aggregator",
     "delivery",
+    "console",
     "http_client",
     "passthrough_c",
     "end_to_end",
@@ -38,6 +39,7 @@ _WHAT = {
     "deduplicator": "records/s against a transactional aiokafka pass-through",
     "aggregator": "events/s into the read model against a no-op consumer",
     "delivery": "signed deliveries/s to a local subscriber against bare httpx",
+    "console": "pages of the read API, admin API and console at production-like volumes (response times)",
     "http_client": "httpx requests/s with and without sniffio importable",
     "passthrough_c": "reference only: the same copy loop on librdkafka and on aiokafka",
     "end_to_end": "webhook POST to the event readable on registrar.events.v1 (read_committed), every stage a service",
@@ -77,6 +79,9 @@ def _document(results: dict[str, dict[str, Any]]) -> str:
         table = table_for(name, figures)
         busy = _busy(figures)
         parts.append("\n" + table.markdown() + (f"\n{busy}\n" if busy else ""))
+        readme = _ROOT / "benchmarks" / name / "README.md"
+        if readme.exists():
+            parts.append(f"\nHow it measures and what the figures say: `benchmarks/{name}/README.md`.\n")
     return "".join(parts)
 
 

@@ -112,8 +112,24 @@ def _generic(name: str, results: dict[str, Any]) -> Table:
     latency = results.get("latency")
     if isinstance(latency, dict) and "p99_ms" in latency:
         notes.append(f"- latency: p50 {_fmt(latency.get('p50_ms'))} ms, p99 {_fmt(latency.get('p99_ms'))} ms")
+    if not rows:  # a benchmark of response times rather than rates
+        return Table(name, _when(results), _load(results), _LATENCY_HEADER, list(_latency_rows(results, "")), notes)
     header = ("run", "rate", "unit", "CPU us per record", "peak RSS MiB")
     return Table(name, _when(results), _load(results), header, rows, notes)
+
+
+_LATENCY_HEADER = ("what", "median / p50 ms", "p95 ms", "p99 ms")
+
+
+def _latency_rows(node: Any, path: str) -> Iterator[tuple[str, ...]]:
+    """Every object below `node` that reports a median or p50 in ms."""
+    if isinstance(node, dict):
+        middle = node.get("median_ms", node.get("p50_ms"))
+        if isinstance(middle, int | float):
+            yield (path or "-", _fmt(middle), _fmt(node.get("p95_ms")), _fmt(node.get("p99_ms")))
+        for key, value in node.items():
+            if key not in _SKIPPED:
+                yield from _latency_rows(value, f"{path} / {key}" if path else key)
 
 
 def _receiver(results: dict[str, Any]) -> Table:
