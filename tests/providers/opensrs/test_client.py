@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from regpipe.providers.opensrs.client import OpenSRSClient
 from regpipe.providers.opensrs.envelope import OpsValue
-from regpipe.providers.opensrs.errors import AuthenticationError, ReplyError, TransportError
+from regpipe.providers.opensrs.errors import AuthenticationError, RefusedReplyError, ReplyError, TransportError
 from regpipe.providers.opensrs.protocol import decode_reply, encode_reply
 from regpipe.providers.opensrs.signature import verify
 from regpipe.simulators.opensrs.api import Fault, FaultRates, OpenSRSSimulator, serve_simulator
@@ -220,3 +220,22 @@ def test_repr_does_not_show_the_key() -> None:
     client = OpenSRSClient("http://opensrs.test", username=USER, api_key=KEY)
     assert KEY not in repr(client)
     assert USER in repr(client)
+
+
+async def test_a_reply_declaring_entities_is_refused_with_its_bytes_and_without_quoting_them() -> None:
+    hostile = (
+        b'<?xml version="1.0"?><!DOCTYPE OPS_envelope [<!ENTITY leak SYSTEM "file:///etc/passwd">]>'
+        b"<OPS_envelope><body><data_block><dt_scalar>&leak;</dt_scalar></data_block></body></OPS_envelope>"
+    )
+    transport = httpx.MockTransport(
+        lambda _: httpx.Response(200, content=hostile, headers={"Content-Type": "text/xml"})
+    )
+    async with OpenSRSClient("http://127.0.0.1:9", username="u", api_key=KEY, transport=transport) as client:
+        with pytest.raises(RefusedReplyError) as raised:
+            await client.poll(5)
+    assert raised.value.unsafe is True
+    assert raised.value.body == hostile  # kept whole, for the poller to keep
+    assert raised.value.retriable is True
+    assert "EntitiesForbidden" in str(raised.value)
+    assert "passwd" not in str(raised.value)
+    assert "leak" not in str(raised.value)

@@ -177,8 +177,10 @@ class OpenSRSClient:
         except EnvelopeError as exc:
             # Asking again is safe: a POLL changes nothing, and an ACK that did go through answers 480 next time.
             # The bytes go with the error: a POLL reply refused again and again is kept by the poller, not lost.
+            # An unsafe reply is named by the refusal only: defusedxml's text quotes the attacker's entity and URLs.
+            what = type(exc.__cause__).__name__ if isinstance(exc, UnsafeXmlError) and exc.__cause__ else str(exc)
             raise RefusedReplyError(
-                f"OpenSRS {action}: reply is not an OPS envelope: {exc}",
+                f"OpenSRS {action}: reply is not an OPS envelope: {what}",
                 body=response.content,
                 unsafe=isinstance(exc, UnsafeXmlError),
             ) from exc
