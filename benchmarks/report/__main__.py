@@ -1,6 +1,6 @@
 """Write docs/benchmarks.md and docs/benchmarks-latency.png from benchmarks/results/*.json, without measuring.
 
-    python -m benchmarks.report
+    python -m benchmarks.report [--results FOLDER]
 
 `make bench` runs every benchmark (each writes its JSON) and then this; re-run it alone after editing a result's
 presentation. A benchmark whose JSON is missing is listed as not run.
@@ -8,6 +8,7 @@ presentation. A benchmark whose JSON is missing is listed as not run.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,8 @@ _WHAT = {
 }
 
 
-def _load_results() -> dict[str, dict[str, Any]]:
-    found = {path.stem: orjson.loads(path.read_bytes()) for path in sorted(_RESULTS.glob("*.json"))}
+def _load_results(folder: Path) -> dict[str, dict[str, Any]]:
+    found = {path.stem: orjson.loads(path.read_bytes()) for path in sorted(folder.glob("*.json"))}
     ordered = [name for name in _ORDER if name in found] + sorted(set(found) - set(_ORDER))
     return {name: found[name] for name in ordered}
 
@@ -100,9 +101,12 @@ def _busy(figures: dict[str, Any]) -> str:
 
 def main() -> None:
     """Write the page and the plot; exits non-zero only when there is nothing to report."""
-    results = _load_results()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, default=_RESULTS, help="folder of the results JSON files")
+    folder = parser.parse_args().results
+    results = _load_results(folder)
     if not results:
-        sys.exit(f"no results in {_RESULTS}: run the benchmarks first (make bench)")
+        sys.exit(f"no results in {folder}: run the benchmarks first (make bench)")
     if "end_to_end" in results:
         latency_plot(results["end_to_end"], _PLOT)
     _DOC.write_text(_document(results))
