@@ -12,7 +12,7 @@ Kafka failing stops the stage.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -25,6 +25,7 @@ from regpipe.dedup.errors import DedupStageError, InvalidEventError
 from regpipe.dedup.fingerprint import fingerprint
 from regpipe.dedup.state import DEFAULT_WINDOW_S, PartitionState, encode_entry, load_state, pack_entry, unpack_entry
 from regpipe.kafka.producer import create_producer
+from regpipe.observability.tracing import trace_step, tracing_enabled, with_trace
 from regpipe.streaming.quarantine import build_quarantine_record, fit_quarantine_record
 from regpipe.streaming.record_size import record_size
 
@@ -235,6 +236,9 @@ class PartitionWorker:
             out = _Out(self._topics.output, encoded.key, encoded.value, encoded.headers)
         else:
             out = _Out(self._topics.output, event.partition_key.encode(), record.value, list(headers))
+        if tracing_enabled():  # the event's trace goes on through this step (off by default: no cost)
+            carried = trace_step("deduplicate", headers, {"regpipe.event_id": str(decision.publish_id)})
+            out = replace(out, headers=with_trace(out.headers, carried))
         entry = SeenEntry(fingerprint=digest, mapper_version=event.mapper_version)
         change_key, change_value = encode_entry(decision.publish_id, entry)
         changelog = _Out(self._topics.changelog, change_key, change_value, (), self.tp.partition)
