@@ -43,7 +43,10 @@ async def _run(bootstrap: str, source: str, target: str, changelog: str, group: 
     async def producer_of(tp: TopicPartition) -> AIOKafkaProducer:
         if tp not in producers:
             producer = create_producer(
-                bootstrap, client_id=f"bench-txn-{tp.partition}", transactional_id=f"{txn}-{tp.partition}"
+                bootstrap,
+                client_id=f"bench-txn-{tp.partition}",
+                transactional_id=f"{txn}-{tp.partition}",
+                retry_backoff_ms=10,  # as the stage's partition producers
             )
             await producer.start()
             producers[tp] = producer
