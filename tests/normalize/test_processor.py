@@ -4,6 +4,8 @@ become encoded canonical events, and nothing a record can contain makes it raise
 from __future__ import annotations
 
 import base64
+from email import policy
+from email.message import EmailMessage
 
 import orjson
 import pytest
@@ -18,6 +20,7 @@ from regpipe.contract.taxonomy import Source, Transport
 from regpipe.normalize.processor import Mapped, Processor, Quarantined, Result
 from regpipe.normalize.registry import Mapper, MapperRegistry
 from regpipe.providers.mapper import QuarantineReason, RawInput
+from regpipe.providers.opensrs import mapping as opensrs_mapping
 from regpipe.streaming.quarantine import QUARANTINE_HEADERS, read_quarantine_record
 from regpipe.streaming.record import RawRecord
 from tests.normalize.sample_mapper import SAMPLE_MAPPERS, SAMPLE_VERSION, expected_id, sample_record
@@ -332,3 +335,34 @@ def test_a_quarantine_record_over_its_topic_limit_keeps_an_excerpt_and_its_linea
     assert len(result.record.value or b"") < 4096
     assert _header(result.record.headers, "quarantine-truncated") == str(len(body))
     assert _header(result.record.headers, "raw-offset") == "42"
+
+
+def test_an_opensrs_mail_in_a_wide_charset_that_maps_to_an_event_over_1_mib_is_too_large() -> None:
+    # Issue 12: an 840 KB notification in a two-byte charset became a 1.26 MB event (three bytes a character in
+    # UTF-8), which the producer refused, so the stage stopped on it at every restart.
+    event = {
+        "event_id": "7a1c0d5e9b3f4a2c8d6e0f1a2b3c4d5e",
+        "object": "DOMAIN",
+        "event": "CREATED",
+        "event_date": "2026-05-01T00:00:00Z",
+        "object_data": {"domain_name": "example.com", "domain_id": "1", "notes": "\u4e2d" * 420_000},
+    }
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = f"Event notification: DOMAIN: CREATED: {event['event_id']}"
+    message.set_content(orjson.dumps(event).decode(), charset="gb18030", cte="8bit")
+    body = message.as_bytes()
+    assert 800_000 < len(body) < 1_000_000
+    headers = RawHeaders(
+        source=Source.OPENSRS,
+        transport=Transport.EMAIL,
+        content_type="message/rfc822",
+        provider_event_id=str(event["event_id"]),
+        provider_event_type="DOMAIN.CREATED",
+    ).to_kafka()
+    mappers = {Source.OPENSRS: Mapper(Source.OPENSRS, opensrs_mapping.MAPPER_VERSION, opensrs_mapping.map_record)}
+
+    result = Processor(mappers, _PLAIN).process(_record(b"opensrs:x", body, headers))
+
+    assert _reason(result) is QuarantineReason.TOO_LARGE
+    assert isinstance(result, Quarantined)
+    assert result.record.value == body
