@@ -26,7 +26,7 @@ test: lockcheck lint typecheck
 	$(BIN)/python -m regpipe.kafka.access check
 	$(BIN)/kubernetes-validate --quiet --strict -k 1.33.0 deploy/k8s/*.yaml
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 # The suite must not depend on timing: the whole test command, three times in a row, with a CPU hog on both cores
 # beside it. stress-ng is stopped at the end however the runs end (a failure, Ctrl+C).
