@@ -184,10 +184,16 @@ def _end_to_end(results: dict[str, Any]) -> Table:
                 )
             )
     rss = results.get("peak_rss_mib", {})
+    sustained = results.get("sustained_per_s")
+    targets = results.get("targets", {})
     notes = [
-        f"- highest rate sustained for a step without a growing backlog: **{_fmt(results.get('sustained_per_s'))}/s**",
+        "- highest rate sustained for a minute without a growing backlog: "
+        + (f"**{_fmt(sustained)}/s**" if sustained else "**none of the steps run**"),
         "- peak RSS: " + ", ".join(f"{name} {_fmt(mib)} MiB" for name, mib in rss.items()),
-        f"- targets: {results.get('targets')}",
+        f"- targets: p99 < {_fmt(targets.get('p99_ms_at_500'))} ms at 500/s, "
+        f"< {_fmt(targets.get('p99_ms_at_1000'))} ms at 1,000/s, "
+        f">= {_fmt(targets.get('sustained_per_s'))}/s sustained, "
+        f"peak RSS < {_fmt(targets.get('peak_rss_mib'))} MiB a service",
     ]
     header = (
         "step",
