@@ -1,7 +1,7 @@
 """The canonical event contract other teams consume: taxonomy, envelope, typed data models, ids, partition keys,
 the Kafka binding of canonical events (CloudEvents binary mode) and of raw records."""
 
-from regpipe.contract.cloudevents import KafkaRecord, from_kafka_record, to_kafka_record
+from regpipe.contract.cloudevents import KafkaRecord, from_kafka_record, to_kafka_record, to_normalized_record
 from regpipe.contract.envelope import CanonicalEvent, Lineage
 from regpipe.contract.errors import ContractError, InvalidDomainNameError, RecordDecodeError, SealError
 from regpipe.contract.events import DATA_MODELS, EventData
@@ -35,4 +35,5 @@ __all__ = [
     "partition_key",
     "raw_key",
     "to_kafka_record",
+    "to_normalized_record",
 ]

@@ -17,7 +17,7 @@ from regpipe.contract.events import DATA_MODELS
 from regpipe.contract.taxonomy import EventType
 from regpipe.contract.tolerant import known_fields
 
-__all__ = ["KafkaRecord", "from_kafka_record", "to_kafka_record"]
+__all__ = ["KafkaRecord", "from_kafka_record", "to_kafka_record", "to_normalized_record"]
 
 _CONTENT_TYPE = "content-type"
 _CE = "ce_"
@@ -63,6 +63,13 @@ def to_kafka_record(event: CanonicalEvent) -> KafkaRecord:
         headers.append((_CE + "rawoffset", str(event.lineage.offset).encode()))
     value = orjson.dumps(event.data.model_dump(mode="json"))
     return KafkaRecord(key=event.partition_key.encode(), value=value, headers=headers)
+
+
+def to_normalized_record(event: CanonicalEvent) -> KafkaRecord:
+    """`event` as a record of the normalized topic: keyed by its canonical id rather than its partition key, so every
+    copy of one id, whatever its domain, reaches the same deduplicator partition (`docs/stages.md`)."""
+    record = to_kafka_record(event)
+    return KafkaRecord(key=str(event.id).encode(), value=record.value, headers=record.headers)
 
 
 def from_kafka_record(value: bytes, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]) -> CanonicalEvent:

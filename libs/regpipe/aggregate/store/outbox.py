@@ -18,7 +18,7 @@ from aiokafka.errors import KafkaError
 
 from regpipe.aggregate.errors import AggregateError, RelayError, StoreUnavailableError
 from regpipe.aggregate.store.connection import CONNECTION_ERRORS, Connection
-from regpipe.contract import CanonicalEvent, to_kafka_record
+from regpipe.contract import CanonicalEvent, to_normalized_record
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import AGGREGATOR_OUTBOX_SENT
 
@@ -35,7 +35,8 @@ async def write_outbox(conn: Connection, events: Sequence[CanonicalEvent]) -> No
     """Add events to the outbox inside the caller's transaction (an id already there is left as it was)."""
     rows = []
     for event in events:
-        record = to_kafka_record(event)
+        # Keyed by id like every record of the normalized topic, so the deduplicator sees each id on one partition.
+        record = to_normalized_record(event)
         headers = orjson.dumps([[name, value.decode()] for name, value in record.headers]).decode()
         rows.append((event.id, record.key, record.value, headers))
     if rows:
