@@ -26,6 +26,7 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from regpipe.aggregate.errors import StoreUnavailableError
 from regpipe.aggregate.intake import decode_records
@@ -112,7 +113,10 @@ class EventApplier:
 
 def build_broker(bootstrap_servers: str, config: ConsumerConfig, applier: EventApplier) -> KafkaBroker:
     """A broker with the aggregator's one subscriber (started and stopped by the caller)."""
-    broker = KafkaBroker(bootstrap_servers, client_id=config.client_id, logger=None)
+    # The telemetry middleware continues the trace each event carries (a no-op unless OTEL_* switches it on).
+    broker = KafkaBroker(
+        bootstrap_servers, client_id=config.client_id, logger=None, middlewares=(KafkaTelemetryMiddleware(),)
+    )
     subscriber = broker.subscriber(
         config.topic,
         group_id=config.group_id,

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
@@ -71,6 +72,8 @@ def create_intake_broker(bootstrap_servers: str, config: IntakeConfig, intake: I
         client_id=config.client_id,
         logger=logging.getLogger("regpipe.delivery.intake"),
         log_level=logging.DEBUG,
+        # Continues the trace each event carries (a no-op unless OTEL_* switches tracing on).
+        middlewares=(KafkaTelemetryMiddleware(),),
     )
 
     @broker.subscriber(
