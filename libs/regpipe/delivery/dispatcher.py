@@ -158,7 +158,9 @@ class Dispatcher:
             DELIVERY_ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
             recorded = await self._queue.record(job, result, transition)
             if not recorded.owned:
-                _log.warning("lease lost before the outcome was recorded", job_id=job.job_id)
+                _log.warning(
+                    "lease lost before the outcome was recorded", job_id=job.job_id, event_id=str(job.event_id)
+                )
                 return
             if transition.state is JobState.DEAD:
                 DELIVERY_DEAD.inc()
@@ -174,6 +176,7 @@ class Dispatcher:
             _log.error(
                 "delivery bookkeeping failed; the job is retried when its lease expires",
                 job_id=job.job_id,
+                event_id=str(job.event_id),
                 error=f"{type(exc).__name__}: {exc}"[:300],
             )
         finally:

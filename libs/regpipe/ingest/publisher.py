@@ -30,6 +30,7 @@ class PublishedRecord:
     key: str
     partition: int
     offset: int
+    ingest_id: str  # the raw record's id until a canonical id exists: log lines about the event carry it
 
 
 class RawPublisher:
@@ -83,5 +84,9 @@ class RawPublisher:
                         self._topic, value=value, key=key.encode(), headers=kafka_headers
                     )
         except (KafkaError, TimeoutError) as exc:
-            raise PublishError(f"raw record {key} not acknowledged by Kafka: {type(exc).__name__}: {exc}") from exc
-        return PublishedRecord(key=key, partition=metadata.partition, offset=metadata.offset)
+            error = PublishError(f"raw record {key} not acknowledged by Kafka: {type(exc).__name__}: {exc}")
+            error.ingest_id = str(headers.ingest_id)
+            raise error from exc
+        return PublishedRecord(
+            key=key, partition=metadata.partition, offset=metadata.offset, ingest_id=str(headers.ingest_id)
+        )

@@ -22,3 +22,4 @@ class PublishError(KafkaPlumbingError):
     """The broker did not acknowledge a record in time."""
 
     retriable = True
+    ingest_id: str | None = None  # the raw record's id, for the log line about it

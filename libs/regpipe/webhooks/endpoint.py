@@ -126,7 +126,13 @@ class WebhookEndpoint:
                 account=route.account,
             )
         except PublishError as exc:
-            _log.warning("webhook not published", provider=route.name, error=str(exc))
+            _log.warning(
+                "webhook not published",
+                provider=route.name,
+                ingest_id=exc.ingest_id,
+                provider_event_id=identity.event_id,
+                error=str(exc),
+            )
             raise KafkaUnavailableError("kafka_unavailable", "Kafka did not acknowledge the event in time") from exc
         self._link.note_acknowledged()
         return record
