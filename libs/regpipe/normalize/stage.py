@@ -168,7 +168,14 @@ class NormalizerStage:
 
 
 def _log_quarantine(record: Any, result: Quarantined) -> None:
-    position = {"raw_topic": record.topic, "raw_partition": record.partition, "raw_offset": record.offset}
+    # A quarantined record has no canonical id: its ingest id (and topic position) name it in the log.
+    ingest_id = next((value.decode(errors="replace") for key, value in record.headers if key == "ingest-id"), None)
+    position = {
+        "ingest_id": ingest_id,
+        "raw_topic": record.topic,
+        "raw_partition": record.partition,
+        "raw_offset": record.offset,
+    }
     if result.error is not None:
         # A mapper bug: loud, because every further record of its kind will be quarantined too until it is fixed.
         _log.error(
