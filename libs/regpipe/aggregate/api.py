@@ -7,7 +7,6 @@ ids are 404 and malformed parameters 422, both as JSON `{"detail": ...}`; Postgr
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -15,7 +14,6 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from regpipe.aggregate.read import (
     MAX_PAGE,
@@ -41,11 +39,11 @@ from regpipe.aggregate.read.listings import (
 )
 from regpipe.aggregate.store import CONNECTION_ERRORS
 from regpipe.runtime.health import ReadinessCheck, health_app
+from regpipe.runtime.tokens import BearerAuth
 
 __all__ = ["create_read_api"]
 
 T = TypeVar("T")
-_bearer = HTTPBearer(auto_error=False, description="One of the tokens configured in AGGREGATOR_API_TOKENS.")
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or unknown bearer token."},
     404: {"description": "Nothing known under that id."},
@@ -63,21 +61,11 @@ def create_read_api(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """The read API; `pool()` returns the process's connection pool (opened by the service before serving)."""
-    known = [token.encode() for token in tokens if token]
-
-    def authenticate(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-        offered = credentials.credentials.encode() if credentials is not None else b""
-        matched = False
-        for token in known:
-            matched |= hmac.compare_digest(offered, token)
-        if not matched:
-            raise HTTPException(401, detail="a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-
     app = FastAPI(
         title="regpipe aggregator read API",
         description="Current state of domains, Most order batches and tasks, orders and transfers, and each "
         "domain's event timeline, folded from registrar.events.v1.",
-        dependencies=[Depends(authenticate)],
+        dependencies=[Depends(BearerAuth(tokens))],
         responses=_ERRORS,
     )
 

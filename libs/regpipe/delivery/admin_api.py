@@ -7,16 +7,14 @@ and never in a log. `/healthz`, `/readyz` and `/metrics` are open, for probes an
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
 from regpipe.contract.sealing import RawSealer
@@ -35,6 +33,7 @@ from regpipe.delivery.models import (
 )
 from regpipe.delivery.signing import NO_SEALING
 from regpipe.runtime.health import ReadinessCheck, health_app
+from regpipe.runtime.tokens import BearerAuth
 
 __all__ = ["create_admin_app"]
 
@@ -162,23 +161,6 @@ class ErrorBody(BaseModel):
     message: str
 
 
-_SCHEME = HTTPBearer(auto_error=False, description="The admin token (DELIVERY_ADMIN_TOKEN)")
-
-
-class _BearerCheck:
-    """Refuses a request unless it presents the configured token (constant-time comparison)."""
-
-    def __init__(self, token: SecretStr | None) -> None:
-        self._expected = token.get_secret_value().encode() if token is not None else b""
-
-    async def __call__(self, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_SCHEME)]) -> None:
-        presented = credentials.credentials.encode() if credentials is not None else b""
-        if not self._expected or not hmac.compare_digest(self._expected, presented):
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"}
-            )
-
-
 def create_admin_app(
     pool: asyncpg.Pool,
     guard: AddressGuard,
@@ -192,7 +174,9 @@ def create_admin_app(
         version="1",
         description="Subscriptions to canonical registrar events, delivered as signed Standard Webhooks.",
     )
-    router = APIRouter(prefix="/v1", dependencies=[Depends(_BearerCheck(token))])
+    router = APIRouter(
+        prefix="/v1", dependencies=[Depends(BearerAuth([token.get_secret_value()] if token is not None else []))]
+    )
     errors: dict[int | str, dict[str, object]] = {
         401: {"description": "missing or wrong bearer token"},
         404: {"model": ErrorBody},

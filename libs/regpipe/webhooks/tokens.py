@@ -3,35 +3,21 @@ last segment of the URL path; several tokens may be valid at once so they can be
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 
+from regpipe.runtime.tokens import MIN_TOKEN_LENGTH, TokenConfigError, TokenSet
 from regpipe.webhooks.errors import AuthenticationError, WebhookConfigError
 
 __all__ = ["MIN_TOKEN_LENGTH", "HeaderTokenAuth", "PathTokenAuth"]
 
-MIN_TOKEN_LENGTH = 16
 _BEARER = "bearer "
 
 
-class _TokenSet:
-    """Constant-time membership: tokens are compared as SHA-256 digests, so neither a token's content nor its
-    length shows in the timing, and every configured token is compared."""
-
-    def __init__(self, tokens: Sequence[str]) -> None:
-        if not tokens:
-            raise WebhookConfigError("token authentication needs at least one token")
-        if any(len(token) < MIN_TOKEN_LENGTH for token in tokens):
-            raise WebhookConfigError(f"webhook tokens must be at least {MIN_TOKEN_LENGTH} characters long")
-        self._digests = tuple(hashlib.sha256(token.encode()).digest() for token in tokens)
-
-    def __contains__(self, presented: bytes) -> bool:
-        digest = hashlib.sha256(presented).digest()
-        found = False
-        for known in self._digests:
-            found |= hmac.compare_digest(digest, known)
-        return found
+def _token_set(tokens: Sequence[str]) -> TokenSet:
+    try:
+        return TokenSet(tokens)
+    except TokenConfigError as exc:
+        raise WebhookConfigError(f"webhook tokens: {exc}") from exc
 
 
 class HeaderTokenAuth:
@@ -40,7 +26,7 @@ class HeaderTokenAuth:
     uses_path_token = False
 
     def __init__(self, tokens: Sequence[str], *, header: str = "authorization") -> None:
-        self._tokens = _TokenSet(tokens)
+        self._tokens = _token_set(tokens)
         self._header = header.strip().lower()
         self._bearer = self._header == "authorization"
 
@@ -69,7 +55,7 @@ class PathTokenAuth:
     uses_path_token = True
 
     def __init__(self, tokens: Sequence[str]) -> None:
-        self._tokens = _TokenSet(tokens)
+        self._tokens = _token_set(tokens)
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, path_token: str | None) -> None:
         """Return if the path ends with a known token; raise `AuthenticationError` otherwise."""
