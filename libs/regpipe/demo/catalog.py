@@ -15,7 +15,11 @@ from secrets import token_urlsafe
 from regpipe.stack.ports import free_port
 from regpipe.stack.stack import StackEndpoints
 
-__all__ = ["PROVIDER_VARIABLES", "DemoSecrets", "DemoService", "WorldUrls", "build_catalog"]
+__all__ = ["DEMO_AUTHSERV_ID", "PROVIDER_VARIABLES", "DemoSecrets", "DemoService", "WorldUrls", "build_catalog"]
+
+#: The receiving mail server the demo plays, and the domain OpenSRS's simulated notifications are signed by.
+DEMO_AUTHSERV_ID = "mx.regpipe-demo.test"
+DEMO_SIGNING_DOMAIN = "notifications.opensrs.example"
 
 #: The variables that point an ingestor at a real provider account; set in the environment, they win.
 PROVIDER_VARIABLES: dict[str, tuple[str, ...]] = {
@@ -24,7 +28,8 @@ PROVIDER_VARIABLES: dict[str, tuple[str, ...]] = {
     "opensrs-poller": ("OPENSRS_URL", "OPENSRS_USERNAME", "OPENSRS_API_KEY"),
     "opusdns-poller": ("OPUSDNS_BASE_URL", "OPUSDNS_ACCOUNT", "OPUSDNS_API_KEY", "OPUSDNS_CLIENT_ID",
                        "OPUSDNS_CLIENT_SECRET"),
-    "imap-parser": ("IMAP_HOST", "IMAP_PORT", "IMAP_SECURITY", "IMAP_ALLOW_PLAIN", "IMAP_USERNAME", "IMAP_PASSWORD"),
+    "imap-parser": ("IMAP_HOST", "IMAP_PORT", "IMAP_SECURITY", "IMAP_ALLOW_PLAIN", "IMAP_USERNAME", "IMAP_PASSWORD",
+                    "IMAP_AUTH_TRUSTED_AUTHSERV_IDS", "IMAP_AUTH_SIGNING_DOMAINS"),
 }  # fmt: skip
 
 
@@ -133,6 +138,8 @@ def build_catalog(
         add("imap-parser", "imap_parser", {
             "IMAP_HOST": imap.host, "IMAP_PORT": str(imap.port), "IMAP_SECURITY": "plain", "IMAP_ALLOW_PLAIN": "true",
             "IMAP_USERNAME": imap.username, "IMAP_PASSWORD": imap.password, "IMAP_POLL_INTERVAL_S": "2",
+            # The demo's mail system vouches for OpenSRS's DKIM signature, as a production mail server would.
+            "IMAP_AUTH_TRUSTED_AUTHSERV_IDS": DEMO_AUTHSERV_ID, "IMAP_AUTH_SIGNING_DOMAINS": DEMO_SIGNING_DOMAIN,
             "POSTGRES_DSN": dsn, **seal,
         })  # fmt: skip
     # The operator console over the read API and the admin API, reading every service above's metrics; fresh

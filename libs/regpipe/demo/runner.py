@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
-from regpipe.demo.catalog import DemoSecrets, DemoService, WorldUrls, build_catalog
+from regpipe.demo.catalog import DEMO_AUTHSERV_ID, DemoSecrets, DemoService, WorldUrls, build_catalog
 from regpipe.demo.live import LiveView
 from regpipe.demo.printer import FlowCounts, watch_topics
 from regpipe.demo.processes import ServiceProcess
@@ -121,7 +121,9 @@ async def run_demo(options: DemoOptions) -> int:
             opensrs_user="reseller",
             opensrs_key=demo_secrets.opensrs,
             opusdns_api_key=demo_secrets.opusdns,
-            imap=MailboxTarget(imap.host, imap.port, imap.username, imap.password) if imap else None,
+            imap=MailboxTarget(imap.host, imap.port, imap.username, imap.password, authserv_id=DEMO_AUTHSERV_ID)
+            if imap
+            else None,
             tick_s=options.tick_s,
             per_tick=options.per_tick,
         )

@@ -9,6 +9,9 @@ from email.parser import BytesParser
 
 import pytest
 
+from regpipe.contract.raw import EmailAuth
+from regpipe.demo.catalog import DEMO_AUTHSERV_ID, DEMO_SIGNING_DOMAIN
+from regpipe.imap.authentication import SenderAuthentication
 from regpipe.providers.mapper import MappingError, QuarantineReason
 from regpipe.providers.opensrs.email import NotificationMailClassifier, extract_event, parse_subject, read_subject
 from regpipe.simulators.opensrs.events import generate_events
@@ -21,6 +24,7 @@ from regpipe.simulators.opensrs.mail import (
     malformed_mail,
     noise_mail,
     notification_mail,
+    vouched,
 )
 from regpipe.stack.dovecot import DovecotServer
 from tests.imap.mailboxes import new_mailbox, stored
@@ -156,3 +160,13 @@ async def test_delivery_over_imaps(imap_server: DovecotServer) -> None:
     message = notification_mail(EVENTS[1], Template.ALTERNATIVE)
     assert len(await deliver(target, [message])) == 1
     assert [stored_message.data for stored_message in await stored(plain)] == [message]
+
+
+def test_mail_vouched_by_the_simulated_receiving_server_passes_the_parsers_check() -> None:
+    check = SenderAuthentication(
+        trusted_authserv_ids=frozenset({DEMO_AUTHSERV_ID}), signing_domains=frozenset({DEMO_SIGNING_DOMAIN})
+    )
+    mail = notification_mail(EVENTS[0])
+    assert check.verdict(mail) is EmailAuth.UNVERIFIED
+    assert check.verdict(vouched(mail, DEMO_AUTHSERV_ID)) is EmailAuth.DKIM_PASS
+    assert check.verdict(vouched(mail, "mx.someone-else.test")) is EmailAuth.UNVERIFIED
