@@ -28,6 +28,7 @@ import asyncpg
 
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import LEADER
+from regpipe.pg.errors import CONNECTION_LOST
 
 __all__ = ["DEFAULT_TTL_S", "AdvisoryLease", "ExpiringLease", "LeaseLostError", "lease_key"]
 
@@ -40,15 +41,7 @@ DEFAULT_TTL_S = 15.0
 # a later instant, and the margin absorbs clock-rate differences between the holder and the database.
 _SAFE_SHARE = 0.9
 
-# Everything that means "this connection can no longer answer": network errors, the server ending the session
-# (pg_terminate_backend, restart), and asyncpg's own protocol-state errors after such an end.
-_CONNECTION_LOST = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-)
+_CONNECTION_LOST = CONNECTION_LOST
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS regpipe_leases (

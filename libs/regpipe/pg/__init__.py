@@ -6,7 +6,7 @@ Exceptions:
     └── MigrationError  a migration file is malformed, duplicated, or failed to apply
 """
 
-from regpipe.pg.errors import MigrationError, PgError
+from regpipe.pg.errors import CONNECTION_LOST, MigrationError, PgError
 from regpipe.pg.migrate import apply_migrations, list_migrations
 
-__all__ = ["MigrationError", "PgError", "apply_migrations", "list_migrations"]
+__all__ = ["CONNECTION_LOST", "MigrationError", "PgError", "apply_migrations", "list_migrations"]

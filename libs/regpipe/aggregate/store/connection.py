@@ -8,9 +8,11 @@ from typing import TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from regpipe.pg.errors import CONNECTION_LOST
+
 __all__ = ["CONNECTION_ERRORS", "Connection"]
 
 Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 
 #: What means "PostgreSQL is not there or the transaction did not commit": retry the same input later.
-CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+CONNECTION_ERRORS = CONNECTION_LOST
