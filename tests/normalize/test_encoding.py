@@ -4,12 +4,12 @@ faster encoding or assembly has to pass (two were tried and dropped: `benchmarks
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from benchmarks.normalizer.records import generate
-from regpipe.contract.cloudevents import KafkaRecord, to_kafka_record
+from regpipe.contract.cloudevents import KafkaRecord, to_kafka_record, to_normalized_record
 from regpipe.contract.envelope import CanonicalEvent
 from regpipe.contract.sealing import RawSealer
 from regpipe.normalize import Mapped, Processor, default_mappers
@@ -59,9 +59,24 @@ def test_headers_are_those_of_the_json_mode_dump(correction: bool) -> None:
         assert to_kafka_record(event) == _reference(event)
 
 
+def test_normalized_records_are_keyed_by_the_id_with_the_same_headers_and_value() -> None:
+    for event in _EVENTS:
+        reference = _reference(event)
+        expected = KafkaRecord(key=str(event.id).encode(), value=reference.value, headers=reference.headers)
+        assert to_normalized_record(event) == expected
+
+
 def test_times_with_microseconds_and_at_the_calendar_edges() -> None:
     event = _EVENTS[0]
-    for when in (datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)):
+    for when in (
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, 0, 0, 120_000, tzinfo=UTC),
+        # Not what validation leaves (it converts to UTC), but what `model_copy` can: encoded as pydantic writes it.
+        datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone(timedelta(0))),
+        datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ):
         moved = event.model_copy(update={"time": when})
         assert to_kafka_record(moved) == _reference(moved)
 

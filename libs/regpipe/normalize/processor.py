@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from regpipe.contract.cloudevents import KafkaRecord, to_kafka_record
+from regpipe.contract.cloudevents import KafkaRecord, to_normalized_record
 from regpipe.contract.envelope import CanonicalEvent, Lineage
 from regpipe.contract.errors import InvalidDomainNameError, RecordDecodeError, SealError
 from regpipe.contract.raw import RawHeaders
@@ -203,8 +203,7 @@ class Processor:
 def normalized_record(event: CanonicalEvent) -> KafkaRecord:
     """`event` as a record of the normalized topic, keyed by its canonical id rather than its partition key, so
     every copy of one id, whatever its domain, reaches the same deduplicator partition (`docs/stages.md`)."""
-    record = to_kafka_record(event)
-    return KafkaRecord(key=str(event.id).encode(), value=record.value, headers=record.headers)
+    return to_normalized_record(event)
 
 
 def _header_problem(exc: RecordDecodeError) -> tuple[QuarantineReason, str]:
