@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+
+import orjson
 
 
 class ServiceUnderTest:
@@ -24,6 +26,11 @@ class ServiceUnderTest:
     def log(self) -> str:
         """Everything the process printed so far."""
         return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
+
+    def log_lines(self, event: str) -> list[dict[str, Any]]:
+        """The JSON log lines printed so far whose message (`event`) is `event`, parsed (other lines skipped)."""
+        lines = (line for line in self.log.splitlines() if line.startswith("{"))
+        return [entry for entry in map(orjson.loads, lines) if entry.get("event") == event]
 
     @property
     def returncode(self) -> int | None:

@@ -4,9 +4,11 @@ rejected folder once, counted, and the mail around it flows; nothing is deleted 
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+import structlog
 from prometheus_client import REGISTRY
 
 import regpipe.kafka
@@ -131,7 +133,8 @@ async def test_mail_over_the_publish_limit_is_set_aside_not_retried_for_ever(
         await raw.wait_for(1)
         await deliver(mailbox, [over_broker])
         wide = _ingestor(publisher, mailbox, max_message_bytes=4_000_000, rejected_folder="Too big")
-        refused_by_kafka = await _scan(imap_server, mailbox, wide)
+        with structlog.testing.capture_logs() as logged:
+            refused_by_kafka = await _scan(imap_server, mailbox, wide)
         again = await _scan(imap_server, mailbox, wide)
         await raw.drain()
 
@@ -144,3 +147,7 @@ async def test_mail_over_the_publish_limit_is_set_aside_not_retried_for_ever(
     assert [message.data for message in await stored(mailbox, "Rejected")] == [over_setting]
     assert [message.data for message in await stored(mailbox, "Too big")] == [over_broker]
     assert _rejected("oversized") - before == 2
+    # The broker refused a record it was given: the set-aside line names that record's ingest id.
+    (set_aside,) = [line for line in logged if line["event"] == "imap notification set aside in the rejected folder"]
+    assert (set_aside["reason"], set_aside["detail"]) == ("oversized", "MessageSizeTooLargeError")
+    assert uuid.UUID(set_aside["ingest_id"]) not in {record.headers.ingest_id for record in raw.records}

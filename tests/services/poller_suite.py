@@ -276,6 +276,32 @@ class PollerServiceSuite:
         assert takeover_s < 15, f"the standby took {takeover_s:.1f} s to take over"
         _assert_acked_only_after_publishing(raw, provider.acked())
 
+    async def test_each_published_event_is_logged_with_the_ingest_id_of_its_raw_record(
+        self, provider: PolledProvider, kafka_bootstrap: str, pg_dsn: str, tmp_path: Path
+    ) -> None:
+        await ensure_topics(kafka_bootstrap)
+        events = provider.generate(6)
+        async with RawTail(kafka_bootstrap, provider.account, provider.event_ids) as raw, provider.serve() as url:
+            service = ServiceUnderTest(provider.service, service_env(provider, url, kafka_bootstrap, pg_dsn), tmp_path)
+            service.start()
+            try:
+                await until(lambda: not provider.pending(), service)
+                await raw.wait_for_events(events)
+            finally:
+                exit_code = service.stop()
+            await raw.drain()
+        assert exit_code == 0, service.log[-3000:]
+        # The id a log line names the event by until it has a canonical id is the one its raw record carries.
+        on_kafka = {
+            (r.headers.provider_event_id, str(r.headers.ingest_id), r.key, r.partition, r.offset) for r in raw.records
+        }
+        logged = {
+            (line["provider_event_id"], line["ingest_id"], line["raw_key"], line["raw_partition"], line["raw_offset"])
+            for line in service.log_lines("raw record published")
+        }
+        assert {event_id for event_id, *_ in on_kafka} == set(events)
+        assert logged == on_kafka
+
     async def test_wrong_credentials_publish_nothing_are_not_retried_at_once_and_keep_the_service_running(
         self, provider: PolledProvider, kafka_bootstrap: str, pg_dsn: str, tmp_path: Path
     ) -> None:

@@ -259,10 +259,34 @@ class MailboxIngestor:
             )
         except PublishError as exc:
             if isinstance(exc.__cause__, _TOO_LARGE):
-                return self._count_rejected(uid, len(message), Rejection.OVERSIZED, type(exc.__cause__).__name__)
+                return self._count_rejected(
+                    uid,
+                    len(message),
+                    Rejection.OVERSIZED,
+                    type(exc.__cause__).__name__,
+                    ingest_id=exc.ingest_id,
+                    provider_event_id=identity.provider_event_id,
+                )
             INGEST_PUBLISH_FAILED.labels(self._source.value, Transport.EMAIL.value).inc()
+            _log.warning(
+                "raw record not published",
+                account=self._account,
+                uid=uid,
+                ingest_id=exc.ingest_id,
+                provider_event_id=identity.provider_event_id,
+                error=str(exc),
+            )
             raise
         INGEST_PUBLISHED.labels(self._source.value, Transport.EMAIL.value).inc()
+        # The raw record's ingest id names this mail in every later log line until the event has a canonical id.
+        _log.info(
+            "raw record published",
+            account=self._account,
+            uid=uid,
+            provider_event_id=identity.provider_event_id,
+            email_auth=email_auth.value,
+            **record.log_fields,
+        )
         IMAP_MESSAGES.labels(self._account, "published").inc()
         if email_auth is not EmailAuth.DKIM_PASS:
             IMAP_MESSAGES.labels(self._account, "unverified").inc()  # the normalizer holds its events
@@ -274,15 +298,25 @@ class MailboxIngestor:
                 uid=uid,
                 provider_event_id=identity.provider_event_id,
                 problem=identity.problem,
-                key=record.key,
+                **record.log_fields,
             )
         return None
 
     def _read(self, message: bytes) -> tuple[MailIdentity, EmailAuth]:
         return self._classifier.identify(message), self._authentication.verdict(message)
 
-    def _count_rejected(self, uid: int, size: int, reason: Rejection, detail: str) -> Rejection:
-        # Never the content (not even the subject): it may be hostile or hold secrets. UID and size find it.
+    def _count_rejected(
+        self,
+        uid: int,
+        size: int,
+        reason: Rejection,
+        detail: str,
+        *,
+        ingest_id: str | None = None,
+        provider_event_id: str | None = None,
+    ) -> Rejection:
+        # Never the content (not even the subject): it may be hostile or hold secrets. UID and size find it; the
+        # ingest id (and event id) only where the broker refused a record that had them.
         IMAP_MESSAGES.labels(self._account, "rejected").inc()
         INGEST_REJECTED.labels(self._source.value, Transport.EMAIL.value, reason.value).inc()
         _log.warning(
@@ -293,6 +327,8 @@ class MailboxIngestor:
             reason=reason.value,
             detail=detail,
             folder=self._policy.rejected_folder,
+            ingest_id=ingest_id,
+            provider_event_id=provider_event_id,
         )
         return reason
 

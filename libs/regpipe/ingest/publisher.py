@@ -32,6 +32,16 @@ class PublishedRecord:
     offset: int
     ingest_id: str  # the raw record's id until a canonical id exists: log lines about the event carry it
 
+    @property
+    def log_fields(self) -> dict[str, str | int]:
+        """What an ingestor's log line about this record names it by: the same field names as the normalizer's."""
+        return {
+            "ingest_id": self.ingest_id,
+            "raw_key": self.key,
+            "raw_partition": self.partition,
+            "raw_offset": self.offset,
+        }
+
 
 class RawPublisher:
     """Seals (when configured), keys and publishes raw records; waits for the broker's acknowledgement."""

@@ -175,6 +175,44 @@ async def test_a_wrong_password_exits_with_a_clear_error_and_publishes_nothing(
     assert len(await stored(mailbox)) == len(mails)
 
 
+async def test_each_published_mail_is_logged_with_the_ingest_id_of_its_raw_record(
+    imap_server: DovecotServer, kafka_bootstrap: str, pg_dsn: str, tmp_path: Path
+) -> None:
+    await regpipe.kafka.ensure_topics(kafka_bootstrap)
+    mailbox = new_mailbox(imap_server, "logids")
+    mails = mailbox_batch(random.Random(35), 16, duplicate_rate=0.2, malformed_rate=0.25, noise_rate=0.2)
+    notifications = [mail for mail in mails if mail.kind is not MailKind.NOISE]
+    assert any(mail.kind is MailKind.MALFORMED for mail in notifications)
+    await deliver(mailbox, [mail.message for mail in mails])
+    service = ServiceUnderTest("imap_parser", _env(imap_server, mailbox, kafka_bootstrap, pg_dsn), tmp_path)
+    async with RawTail(kafka_bootstrap, mailbox.username) as raw:
+        service.start()
+        try:
+            await raw.wait_for(len(notifications), timeout_s=60)
+            await _wait_log(service, "imap scan done")
+        finally:
+            exit_code = service.stop()
+        await raw.drain()
+    assert exit_code == 0, service.log[-3000:]
+    assert len(raw.records) == len(notifications)
+    # The id a log line names the mail by until its event has a canonical id is the one its raw record carries.
+    on_kafka = {
+        (r.headers.provider_event_id, str(r.headers.ingest_id), r.key, r.partition, r.offset) for r in raw.records
+    }
+    published = service.log_lines("raw record published")
+    logged = {
+        (line["provider_event_id"], line["ingest_id"], line["raw_key"], line["raw_partition"], line["raw_offset"])
+        for line in published
+    }
+    assert logged == on_kafka
+    ingest_ids = {ingest_id for _, ingest_id, *_ in on_kafka}
+    unextractable = service.log_lines(
+        "imap notification published without a readable event; the normalizer will quarantine it"
+    )
+    assert len(unextractable) == sum(mail.kind is MailKind.MALFORMED for mail in notifications)
+    assert {line["ingest_id"] for line in unextractable} <= ingest_ids
+
+
 async def _feed(mailbox: MailboxTarget, messages: list[bytes]) -> None:
     """Deliver in chunks, so that mail keeps arriving while the parser is killed and restarted."""
     for start in range(0, len(messages), _CHUNK):

@@ -132,7 +132,13 @@ class OpenSRSClient:
             try:
                 events.append(OpenSRSEvent.model_validate(item))
             except ValidationError as exc:
-                _log.warning("opensrs event does not validate", index=index, errors=exc.error_count())
+                # Published all the same (the normalizer quarantines it): its event id joins this line to that one.
+                _log.warning(
+                    "opensrs event does not validate",
+                    index=index,
+                    provider_event_id=event_id if isinstance(event_id, str) else None,
+                    errors=exc.error_count(),
+                )
         return PollResult(body=body, reply=reply, event_ids=tuple(event_ids), events=tuple(events), items=tuple(items))
 
     async def ack(self, event_id: str) -> AckResult:
@@ -142,7 +148,7 @@ class OpenSRSClient:
             if reply.response_code == NOT_FOUND_CODE:
                 _log.warning(
                     "opensrs ack of an unknown event id, treated as acknowledged",
-                    event_id=event_id,
+                    provider_event_id=event_id,
                     response_text=reply.response_text,
                 )
                 return AckResult(event_id=event_id, events_remaining=None, known=False)

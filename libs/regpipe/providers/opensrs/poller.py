@@ -26,7 +26,7 @@ import orjson
 from pydantic import JsonValue
 
 from regpipe.contract.taxonomy import Source, Transport
-from regpipe.ingest.publisher import RawPublisher
+from regpipe.ingest.publisher import PublishedRecord, RawPublisher
 from regpipe.kafka.errors import PublishError
 from regpipe.leadership.loop import LeaderState, Lease, Shift, run_while_leader
 from regpipe.observability.logging import get_logger
@@ -222,28 +222,38 @@ class OpenSRSPoller:
     async def _publish_events(self, result: PollResult) -> None:
         """Publish every event of the reply as its own raw record (id-less ones once); all acknowledged, or raise."""
         sends = []
-        idless: list[str] = []
+        idless: list[str | None] = []  # per send: the fingerprint of an item without event_id, else None
         for item in result.items:
             event_id = item.get("event_id")
             body = _one_event_reply(result.reply, item)
             if isinstance(event_id, str) and event_id:
                 sends.append(self._publish(body, event_id))
+                idless.append(None)
             elif not self._already_kept(fingerprint := _fingerprint(orjson.dumps(item, option=orjson.OPT_SORT_KEYS))):
-                idless.append(fingerprint)  # by content: the reply around it has a new transaction id every time
+                # By content: the reply around it has a new transaction id every time.
                 sends.append(self._publish(body, None))
+                idless.append(fingerprint)
         outcomes = await asyncio.gather(*sends, return_exceptions=True)
+        records: list[PublishedRecord] = []
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
-        for fingerprint in idless:
-            self._remember(fingerprint)
+            records.append(outcome)
+        for kept, record in zip(idless, records, strict=True):
+            if kept is None:
+                continue
+            self._remember(kept)
             POLL_ERRORS.labels(_SOURCE, "event_without_id").inc()
-            _log.error("opensrs event without event_id kept as a raw record; it can never be ACKed")
+            _log.error(
+                "opensrs event without event_id kept as a raw record; it can never be ACKed",
+                account=self._client.username,
+                **record.log_fields,
+            )
         _log.info("opensrs poll reply published", events=len(sends), limit=self._limit)
 
-    async def _publish(self, body: bytes, event_id: str | None) -> None:
+    async def _publish(self, body: bytes, event_id: str | None) -> PublishedRecord:
         try:
-            await self._publisher.publish(
+            record = await self._publisher.publish(
                 body,
                 source=Source.OPENSRS,
                 transport=Transport.POLL,
@@ -252,10 +262,22 @@ class OpenSRSPoller:
                 provider_event_type=POLL_EVENT_TYPE,
                 account=self._client.username,
             )
-        except PublishError:
+        except PublishError as exc:
             INGEST_PUBLISH_FAILED.labels(_SOURCE, _TRANSPORT).inc()
+            _log.warning(
+                "raw record not published",
+                account=self._client.username,
+                ingest_id=exc.ingest_id,
+                provider_event_id=event_id,
+                error=str(exc),
+            )
             raise
         INGEST_PUBLISHED.labels(_SOURCE, _TRANSPORT).inc()
+        # The raw record's ingest id names this event in every later log line until it has a canonical id.
+        _log.info(
+            "raw record published", account=self._client.username, provider_event_id=event_id, **record.log_fields
+        )
+        return record
 
     async def _keep_refused(self, exc: RefusedReplyError, limit: int) -> None:
         """Keep a refused reply (published once), narrow the poll to isolate it, or raise when the account is
@@ -265,12 +287,18 @@ class OpenSRSPoller:
             raise exc  # backed off and asked again, as any transport error
         # Once blocked, the same event refused again (in a reply with a new transaction id) is not kept again.
         if self._blocked is None and not self._already_kept(fingerprint := _fingerprint(exc.body)):
-            await self._publish(exc.body, None)
+            record = await self._publish(exc.body, None)
             self._remember(fingerprint)
             POLL_ERRORS.labels(_SOURCE, "refused_reply").inc()
             # The parser's own message may quote the reply: name the refusal only.
             refusal = type(exc.__cause__).__name__ if exc.__cause__ is not None else "unexpected shape"
-            _log.error("opensrs poll reply refused by the XML parser; kept as a raw record", limit=limit, error=refusal)
+            _log.error(
+                "opensrs poll reply refused by the XML parser; kept as a raw record",
+                account=self._client.username,
+                limit=limit,
+                error=refusal,
+                **record.log_fields,
+            )
         self._refusals = 0
         if limit > 1:
             self._narrowed = True

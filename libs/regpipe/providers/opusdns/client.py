@@ -171,7 +171,7 @@ class OpusDnsClient:
         try:
             await self._send("PATCH", f"/v1/events/{event_id}")
         except OpusDnsNotFoundError as exc:
-            _log.info("acknowledge: event not pending any more", event_id=event_id, code=exc.code)
+            _log.info("acknowledge: event not pending any more", provider_event_id=event_id, code=exc.code)
             return False
         return True
 

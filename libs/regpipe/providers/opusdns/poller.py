@@ -201,33 +201,40 @@ class OpusDnsPoller:
         """Publish every listed event as its own raw record (one without an id once); all acknowledged, or raise."""
         config = self._config
         sends = []
-        fresh: list[str] = []
+        fresh: list[str | None] = []  # per send: the fingerprint of an event without event_id, else None
         for item in items:
             body = orjson.dumps(item)
             event_id = _event_id(item)
+            fingerprint = None
             if event_id is None:
                 fingerprint = hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).hexdigest()
                 if fingerprint in self._kept:
                     continue
-                fresh.append(fingerprint)
             sends.append(self._publish(body, event_id))
+            fresh.append(fingerprint)
         outcomes = await asyncio.gather(*sends, return_exceptions=True)
-        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
-        if failures:
-            raise failures[0]
-        for fingerprint in fresh:
-            self._kept[fingerprint] = None
+        records: list[PublishedRecord] = []
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            records.append(outcome)
+        for kept, record in zip(fresh, records, strict=True):
+            if kept is None:
+                continue
+            self._kept[kept] = None
             if len(self._kept) > _KEPT_MEMORY:
                 self._kept.popitem(last=False)
             POLL_ERRORS.labels(Source.OPUSDNS.value, "event_without_id").inc()
             _log.error(
-                "event without event_id kept as a raw record; it can never be acknowledged", account=config.account
+                "event without event_id kept as a raw record; it can never be acknowledged",
+                account=config.account,
+                **record.log_fields,
             )
         _log.info("page published", account=config.account, events=len(sends))
 
-    async def _publish(self, body: bytes, event_id: str | None) -> None:
+    async def _publish(self, body: bytes, event_id: str | None) -> PublishedRecord:
         try:
-            await self._publisher.publish(
+            record = await self._publisher.publish(
                 body,
                 source=Source.OPUSDNS,
                 transport=Transport.POLL,
@@ -236,10 +243,20 @@ class OpusDnsPoller:
                 provider_event_type=PAGE_EVENT_TYPE,
                 account=self._config.account,
             )
-        except PublishError:
+        except PublishError as exc:
             INGEST_PUBLISH_FAILED.labels(Source.OPUSDNS.value, Transport.POLL.value).inc()
+            _log.warning(
+                "raw record not published",
+                account=self._config.account,
+                ingest_id=exc.ingest_id,
+                provider_event_id=event_id,
+                error=str(exc),
+            )
             raise
         INGEST_PUBLISHED.labels(Source.OPUSDNS.value, Transport.POLL.value).inc()
+        # The raw record's ingest id names this event in every later log line until it has a canonical id.
+        _log.info("raw record published", account=self._config.account, provider_event_id=event_id, **record.log_fields)
+        return record
 
     def _watch_unackable(self, items: tuple[JsonValue, ...], ids: tuple[str, ...]) -> None:
         """Events without an id stay at the head of the listing; a page full of them blocks the account."""
