@@ -1,4 +1,5 @@
-"""Applying canonical events to the read model: one PostgreSQL transaction per batch of events.
+"""Applying canonical events to the read model: one PostgreSQL transaction per batch of events, six round trips
+whatever the batch holds (begin, record ids, lock, read states, write rows, commit).
 
 Guarantee: effectively-once state. The transaction records each new event id in `agg_applied_events` together with
 every change the event causes (aggregate rows, timeline), so a re-delivered event (a redelivery after a crash, a
@@ -71,11 +72,11 @@ async def _apply(conn: Connection, events: Sequence[CanonicalEvent], now: dateti
     op_keys = {t.operation for _, t in routed if t.operation is not None}
     await lock_aggregates(conn, _lock_keys(domain_keys, batch_keys, task_keys, order_keys, op_keys))
 
-    domains = await tables.load_domains(conn, domain_keys)
-    batches = await tables.load_batches(conn, batch_keys)
-    tasks = await tables.load_tasks(conn, task_keys)
-    orders = await tables.load_coldmail_orders(conn, order_keys)
-    operations = await tables.load_operations(conn, op_keys)
+    loaded = await tables.load_states(
+        conn, domains=domain_keys, batches=batch_keys, tasks=task_keys, coldmail_orders=order_keys, operations=op_keys
+    )
+    domains, batches, tasks = loaded.domains, loaded.batches, loaded.tasks
+    orders, operations = loaded.coldmail_orders, loaded.operations
     timeline: list[tuple[str, CanonicalEvent]] = []
     for event, where in routed:
         if where.domain is not None:
@@ -91,16 +92,15 @@ async def _apply(conn: Connection, events: Sequence[CanonicalEvent], now: dateti
         if where.operation is not None:
             operations[where.operation] = step_operation(operations.get(where.operation), where.operation, event)
 
-    await tables.save_domains(conn, [domains[k] for k in sorted(domain_keys, key=_domain_sort)])
-    if batch_keys:
-        await tables.save_batches(conn, [batches[k] for k in batch_keys])
-    if task_keys:
-        await tables.save_tasks(conn, [tasks[k] for k in task_keys])
-    if order_keys:
-        await tables.save_coldmail_orders(conn, [orders[k] for k in sorted(order_keys)], now)
-    if op_keys:
-        await tables.save_operations(conn, [operations[k] for k in op_keys])
-    await tables.save_timeline(conn, timeline)
+    changes = tables.Changes(
+        domains=[domains[k] for k in sorted(domain_keys, key=_domain_sort)],
+        batches=[batches[k] for k in batch_keys],
+        tasks=[tasks[k] for k in task_keys],
+        coldmail_orders=[orders[k] for k in sorted(order_keys)],
+        operations=[operations[k] for k in op_keys],
+        timeline=timeline,
+    )
+    await tables.save_changes(conn, changes, now=now)
     return ApplyResult(applied=len(fresh), duplicates=len(events) - len(fresh))
 
 
