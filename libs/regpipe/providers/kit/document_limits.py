@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import orjson
 
@@ -29,22 +29,27 @@ _DIGIT_LIMIT_MESSAGE: Final = "Exceeds the limit"
 _ENCODER_DEPTH_MESSAGE: Final = "Recursion limit reached"
 
 _Result = TypeVar("_Result")
+_CONTAINERS: Final = (dict, list, tuple)
+_Container = dict[Any, Any] | list[Any] | tuple[Any, ...]
 
 
 def check_nesting(value: object, *, limit: int = MAX_NESTING) -> None:
-    """`NESTING_TOO_DEEP` when `value` nests objects/arrays deeper than `limit`; an iterative walk (no recursion)."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Iterator[object] = iter(item.values())
-        elif isinstance(item, list | tuple):
-            children = iter(item)
-        else:
-            continue
+    """`NESTING_TOO_DEEP` when `value` nests objects/arrays deeper than `limit`; an iterative walk (no recursion).
+
+    Walked a level at a time, keeping only the containers of the next level: scalars (most of a payload) are
+    looked at once, by a comprehension, rather than pushed and popped one by one.
+    """
+    level: list[_Container] = [value] if isinstance(value, _CONTAINERS) else []
+    depth = 1
+    while level:
         if depth > limit:
             raise MappingError(QuarantineReason.NESTING_TOO_DEEP, f"payload nested deeper than {limit} levels")
-        stack.extend((child, depth + 1) for child in children)
+        below: list[_Container] = []
+        for container in level:
+            children = container.values() if isinstance(container, dict) else container
+            below.extend([child for child in children if isinstance(child, _CONTAINERS)])
+        level = below
+        depth += 1
 
 
 @contextmanager

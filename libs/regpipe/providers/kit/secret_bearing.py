@@ -45,14 +45,19 @@ def withhold_known_secrets(extras: Mapping[str, object], secrets: Collection[str
 
 def screen_kept_strings(data: BaseModel, *, where: str) -> None:
     """`UNSAFE_FIELDS` when a string kept in `data` holds an `otpauth://` URI or a URL with a password."""
+    texts: list[str] = []
     stack: list[object] = [data.model_dump(mode="json")]
     while stack:  # iterative: the kept data is bounded by the kit's nesting limit, but no walk recurses
         item = stack.pop()
         if isinstance(item, str):
-            if _CREDENTIAL_TEXT.search(item):
-                raise MappingError(QuarantineReason.UNSAFE_FIELDS, f"{where}: a kept text holds a credential")
+            texts.append(item)
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+    # One search over the texts joined by newlines finds what a search of each finds: no match can span a newline
+    # (both forms need `://` and neither lets whitespace into a match). Most texts hold no `://` at all.
+    joined = "\n".join(texts)
+    if "://" in joined and _CREDENTIAL_TEXT.search(joined):
+        raise MappingError(QuarantineReason.UNSAFE_FIELDS, f"{where}: a kept text holds a credential")
