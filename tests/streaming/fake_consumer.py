@@ -37,6 +37,8 @@ class FakeConsumer:
         self._assigned: set[TopicPartition] = set()
         self._listener: Any = None
         self._batches: asyncio.Queue[dict[TopicPartition, Sequence[ConsumedRecord]]] = asyncio.Queue()
+        # What a poll could not return within its `max_records`, returned first by the next poll.
+        self._carry: dict[TopicPartition, Sequence[ConsumedRecord]] = {}
 
     def feed(self, *batch: Sequence[ConsumedRecord]) -> None:
         """Queue one poll's worth of records."""
@@ -71,10 +73,36 @@ class FakeConsumer:
             assigned, self._to_assign = self._to_assign, set()
             self._assigned |= assigned
             await self._listener.on_partitions_assigned(assigned)
-        try:
-            return await asyncio.wait_for(self._batches.get(), timeout_ms / 1000)
-        except TimeoutError:
-            return {}
+        if self._carry:
+            batch, self._carry = self._carry, {}
+        else:
+            try:
+                batch = await asyncio.wait_for(self._batches.get(), timeout_ms / 1000)
+            except TimeoutError:
+                return {}
+        return self._at_most(batch, max_records)
+
+    @property
+    def unpolled(self) -> int:
+        """Fed batches no poll returned yet (a partly returned one counts)."""
+        return self._batches.qsize() + (1 if self._carry else 0)
+
+    @property
+    def carried(self) -> int:
+        """Records a poll left over because of its `max_records`."""
+        return sum(len(part) for part in self._carry.values())
+
+    def _at_most(
+        self, batch: dict[TopicPartition, Sequence[ConsumedRecord]], max_records: int
+    ) -> dict[TopicPartition, Sequence[ConsumedRecord]]:
+        returned: dict[TopicPartition, Sequence[ConsumedRecord]] = {}
+        for tp, part in batch.items():
+            room = max_records - sum(len(r) for r in returned.values())
+            if room > 0:
+                returned[tp] = part[:room]
+            if len(part) > room:
+                self._carry[tp] = part[max(room, 0) :]
+        return returned
 
     def assignment(self) -> set[TopicPartition]:
         return set(self._assigned)

@@ -46,6 +46,20 @@ class _Recording:
         self._call("close")
 
 
+class _Gated(_Recording):
+    """A strategy whose `submit` of a non-empty batch holds until the test opens the gate (then it stays open
+    until closed again)."""
+
+    def __init__(self, timeline: list[str]) -> None:
+        super().__init__(timeline)
+        self.gate = asyncio.Event()
+
+    async def submit(self, batch: Batch) -> None:
+        await super().submit(batch)
+        if batch:
+            await self.gate.wait()
+
+
 def _shell(consumer: FakeConsumer, strategy: _Recording) -> StreamProcessor:
     return StreamProcessor(consumer, strategy, topics=[TOPIC], batch_max=10, poll_timeout_ms=5)
 
@@ -83,6 +97,85 @@ async def test_records_of_a_partition_revoked_after_the_fetch_are_not_handed_to_
     await asyncio.wait_for(task, 30)
 
     assert strategy.batches == [{1: [3, 4]}]
+
+
+async def test_the_next_batch_is_polled_while_the_strategy_works_and_handed_over_whole_after_it_returns() -> None:
+    consumer = FakeConsumer({P0, P1})
+    strategy = _Gated(consumer.timeline)
+    stop = asyncio.Event()
+    task = asyncio.create_task(_shell(consumer, strategy).run(stop))
+    consumer.feed(records(0, 0, 2))
+    await wait_for(lambda: len(strategy.batches) == 1)
+
+    # Arriving while batch 1 is worked on: polled at once (the consumer's buffer keeps draining), not handed over.
+    consumer.feed(records(0, 2, 1), records(1, 0, 2))
+    consumer.feed(records(0, 3, 2))
+    await wait_for(lambda: consumer.unpolled == 0)
+    assert strategy.batches == [{0: [0, 1]}]
+
+    strategy.gate.set()
+    await wait_for(lambda: len(strategy.batches) == 2)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    # Everything polled meanwhile is the next batch, in reading order per partition.
+    assert strategy.batches == [{0: [0, 1]}, {0: [2, 3, 4], 1: [0, 1]}]
+
+
+async def test_polling_ahead_holds_at_most_batch_max_records_and_the_rest_waits_in_the_consumer() -> None:
+    consumer = FakeConsumer({P0})
+    strategy = _Gated(consumer.timeline)
+    stop = asyncio.Event()
+    task = asyncio.create_task(_shell(consumer, strategy).run(stop))  # batch_max 10
+    consumer.feed(records(0, 0, 1))
+    await wait_for(lambda: len(strategy.batches) == 1)
+
+    consumer.feed(records(0, 1, 15))
+    await wait_for(lambda: consumer.carried == 5)  # 10 polled ahead
+    polls = consumer.polls
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert consumer.polls == polls  # full: no poll until the strategy takes what is held
+
+    strategy.gate.set()
+    await wait_for(lambda: sum(len(b.get(0, [])) for b in strategy.batches) == 16)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    assert strategy.batches[1] == {0: list(range(1, 11))}
+    assert [offset for batch in strategy.batches for offset in batch[0]] == list(range(16))
+
+
+async def test_records_polled_ahead_for_a_revoked_partition_are_dropped_even_when_it_is_assigned_again() -> None:
+    consumer = FakeConsumer({P0, P1})
+    strategy = _Gated(consumer.timeline)
+    stop = asyncio.Event()
+    task = asyncio.create_task(_shell(consumer, strategy).run(stop))
+    consumer.feed(records(0, 0, 1))
+    await wait_for(lambda: len(strategy.batches) == 1)
+    consumer.feed(records(0, 1, 2), records(1, 0, 2))
+    await wait_for(lambda: consumer.unpolled == 0)
+
+    # The consumer reads P0 again from its committed offset after this; what was polled ahead must not be used.
+    rebalance = asyncio.create_task(consumer.rebalance(revoked={P0}, assigned={P0}))
+    strategy.gate.set()
+    await asyncio.wait_for(rebalance, 30)
+    consumer.feed(records(0, 1, 2))
+    await wait_for(lambda: len(strategy.batches) == 3)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    assert strategy.batches == [{0: [0]}, {1: [0, 1]}, {0: [1, 2]}]
+
+
+async def test_a_stop_ends_the_wait_for_records_at_once() -> None:
+    consumer = FakeConsumer({P0})
+    strategy = _Recording(consumer.timeline)
+    stop = asyncio.Event()
+    shell = StreamProcessor(consumer, strategy, topics=[TOPIC], batch_max=10, poll_timeout_ms=600_000)
+    task = asyncio.create_task(shell.run(stop))
+    await wait_for(lambda: consumer.polls > 0)
+
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    assert consumer.timeline == ["started", "assigned", "join", "stopped", "close"]
 
 
 @pytest.mark.parametrize("step", ["revoked", "assigned"])

@@ -1,10 +1,12 @@
 """The stage shell: one consumer in a group driving one stage's `Strategy` (arroyo's `StreamProcessor`, asyncio).
 
 The shell owns the loop every consuming stage needs and nothing stage-specific: start the consumer it was given,
-subscribe with a rebalance listener, poll batches, hand them to the strategy, report readiness, stop. A
-rebalance waits until the strategy is between two calls, so a strategy never sees a revocation in the middle of
-a batch. aiokafka swallows errors raised in a rebalance listener, so the shell keeps them and the loop raises
-them: a stage never carries on after a failed settle.
+subscribe with a rebalance listener, poll batches, hand them to the strategy, report readiness, stop. The
+consumer is polled ahead while the strategy works on a batch (`Prefetcher`), so the next batch is whatever arrived
+meanwhile, not only what the consumer's buffer held when the batch ended. A rebalance waits until the strategy is
+between two calls, so a strategy never sees a revocation in the middle of a batch; records polled ahead for a
+revoked partition are dropped, never handed over. aiokafka swallows errors raised in a rebalance listener, so the
+shell keeps them and the loop raises them: a stage never carries on after a failed settle.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 
 from regpipe.observability.logging import get_logger
 from regpipe.streaming.consumer import Consumer
+from regpipe.streaming.prefetch import Prefetcher
 from regpipe.streaming.strategy import Batch, Strategy
 
 __all__ = ["StreamProcessor"]
@@ -40,8 +43,8 @@ class StreamProcessor:
         self._consumer = consumer
         self._strategy = strategy
         self._topics = list(topics)
-        self._batch_max = batch_max
-        self._poll_timeout_ms = poll_timeout_ms
+        self._poll_timeout_s = poll_timeout_ms / 1000
+        self._prefetch = Prefetcher(consumer, batch_max=batch_max, poll_timeout_ms=poll_timeout_ms)
         # Held while the strategy works on a batch; a rebalance takes it, so the two never interleave.
         self._busy = asyncio.Lock()
         self._failure: Exception | None = None
@@ -57,20 +60,30 @@ class StreamProcessor:
         Whatever the strategy raises (also from a rebalance) stops the loop before anything else is committed.
         """
         await self._consumer.start()
+        polling: asyncio.Task[None] | None = None
+        stopping = asyncio.create_task(stop.wait(), name="stage-stop")
+        stopping.add_done_callback(lambda _: self._prefetch.wake())
         try:
             self._consumer.subscribe(self._topics, listener=_Listener(self))
+            polling = asyncio.create_task(self._prefetch.run(), name="stage-prefetch")
             self._running = True
             while not stop.is_set():
                 self._raise_failure()
-                batch = await self._consumer.getmany(timeout_ms=self._poll_timeout_ms, max_records=self._batch_max)
+                await self._prefetch.wait(self._poll_timeout_s)
                 async with self._busy:
                     self._raise_failure()
-                    await self._strategy.submit(self._owned(batch))
+                    # Taken under the lock, so a revocation's `forget` is either before it or after the batch.
+                    await self._strategy.submit(self._owned(self._prefetch.take()))
             async with self._busy:
                 self._raise_failure()
                 await self._strategy.join()
         finally:
             self._running = False
+            self._prefetch.close()
+            for task in (stopping, polling):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             await self._consumer.stop()
             await self._strategy.close()
 
@@ -89,13 +102,16 @@ class StreamProcessor:
         await self._rebalance(self._strategy.on_assigned, partitions)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        """Let the strategy settle what is in flight while the partitions are still ours."""
-        await self._rebalance(self._strategy.on_revoked, partitions)
+        """Let the strategy settle what is in flight while the partitions are still ours; drop what was polled
+        ahead for them (the consumer reads them again from the committed offsets if they come back)."""
+        await self._rebalance(self._strategy.on_revoked, partitions, forget=True)
         _log.info("partitions revoked", partitions=_names(partitions))
 
-    async def _rebalance(self, step: _RebalanceStep, partitions: set[TopicPartition]) -> None:
+    async def _rebalance(self, step: _RebalanceStep, partitions: set[TopicPartition], *, forget: bool = False) -> None:
         try:
             async with self._busy:
+                if forget:
+                    self._prefetch.forget(partitions)
                 await step(partitions)
         except Exception as exc:  # noqa: BLE001  # not swallowed: the loop raises it (aiokafka would drop it)
             _log.error("rebalance step failed; the stage stops", error=f"{type(exc).__name__}: {exc}")
