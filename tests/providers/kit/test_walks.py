@@ -16,7 +16,10 @@ from regpipe.providers.kit import check_nesting, screen_kept_strings
 from regpipe.providers.mapper import MappingError, QuarantineReason
 
 _CREDENTIAL_TEXT = re.compile(r"otpauth://|[a-z][a-z0-9+.-]*://[^\s/@:]*:[^\s/]*@", re.IGNORECASE)
-_PIECES = ("a", "Z", "1", ":", "/", "@", " ", "\n", "://", "imap", "otpauth", "x:y@", "pw", "é")
+_PIECES = (
+    *("a", "Z", "1", "+", ".", "-", ":", "/", "@", " ", "\n", "\t", "://", "imap", "otpauth", "OTPAUTH", "x:y@"),
+    *("pw", "é", "\u017f", "\u212a", "https://cdn.example/a.png"),
+)
 _KEYS = ("name", "value", "password", "authInfo", "app_password", "note", "url", "token", "items", "é")
 
 
