@@ -10,7 +10,7 @@ paths skip the span work entirely.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
@@ -18,11 +18,12 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 __all__ = [
     "TRACE_HEADERS",
     "configure_tracing",
+    "continue_each",
     "inject_trace",
     "install_tracer_provider",
     "record_span",
@@ -125,6 +126,35 @@ def record_span(
     finally:
         if token is not None:
             otel_context.detach(token)
+
+
+@contextmanager
+def continue_each(
+    name: str, records: Iterable[tuple[Sequence[tuple[str, bytes]], Mapping[str, str | int]]]
+) -> Iterator[None]:
+    """Around handling a batch together: one span per record (its headers, its attributes), each the child of the
+    trace that record carries, so every event's trace goes on through a batch consumer. None is made current (a
+    batch has many parents); each records the failure of the batch. Nothing while tracing is off."""
+    if not _enabled:
+        yield
+        return
+    tracer = trace.get_tracer(_TRACER_NAME)
+    spans = [
+        tracer.start_span(
+            name, context=propagate.extract(_carrier(headers)), kind=SpanKind.CONSUMER, attributes=dict(attributes)
+        )
+        for headers, attributes in records
+    ]
+    try:
+        yield
+    except Exception as exc:
+        for span in spans:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+        raise
+    finally:
+        for span in spans:
+            span.end()
 
 
 def trace_step(
