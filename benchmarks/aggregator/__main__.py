@@ -62,6 +62,7 @@ class Run:
     seconds: float
     events_per_s: float
     cpu_seconds: float
+    cpu_us_per_event: float  # CPU of the process between the first commit and the last, per event measured
 
 
 async def _create_topics(bootstrap: str, names: list[str]) -> None:
@@ -119,13 +120,13 @@ async def _measure(
     with (logs / f"{name}-{group}.log").open("wb") as log:  # opened once, before measuring
         proc = await asyncio.create_subprocess_exec(*argv, env={**os.environ, **env}, stdout=log, stderr=log)
         try:
-            first: tuple[float, int] | None = None
+            first: tuple[float, int, float] | None = None
             deadline = time.monotonic() + 900
             while True:
                 committed = await _committed(bootstrap, group, topic)
                 now = time.perf_counter()
                 if committed and first is None:
-                    first = (now, committed)
+                    first = (now, committed, _cpu_seconds(proc.pid))
                 if committed >= total:
                     break
                 if proc.returncode is not None or time.monotonic() > deadline:
@@ -138,7 +139,8 @@ async def _measure(
     assert first is not None
     seconds = now - first[0]
     measured = total - first[1]
-    return Run(name, measured, round(seconds, 3), round(measured / seconds, 1), round(cpu, 2))
+    per_event = (cpu - first[2]) / measured * 1e6 if measured else 0.0
+    return Run(name, measured, round(seconds, 3), round(measured / seconds, 1), round(cpu, 2), round(per_event, 1))
 
 
 def _aggregator_env(bootstrap: str, dsn: str, topic: str, group: str, port: int) -> dict[str, str]:
@@ -307,7 +309,8 @@ def _markdown(result: dict[str, Any]) -> str:
     rows = "\n".join(
         f"| {name} | {result['median_events_per_s'][name]} | "
         f"{', '.join(str(r['events_per_s']) for r in result['runs'][name])} | "
-        f"{', '.join(str(r['cpu_seconds']) for r in result['runs'][name])} |"
+        f"{', '.join(str(r['cpu_seconds']) for r in result['runs'][name])} | "
+        f"{', '.join(str(r['cpu_us_per_event']) for r in result['runs'][name])} |"
         for name in ("noop", "aggregator")
     )
     return f"""# Aggregator benchmark
@@ -317,8 +320,8 @@ before, {m["load_after"]} after), Python {m["python"]}, Kafka {m["kafka"]}, batc
 
 Input: {result["events"]} canonical events from all four providers (`tests.aggregate.world`).
 
-| | median events/s | each round | CPU seconds per round |
-|---|---|---|---|
+| | median events/s | each round | CPU seconds per round | CPU us per event (measured window) |
+|---|---|---|---|---|
 {rows}
 
 Ratio aggregator / do-nothing FastStream subscriber: **{result["ratio"]}**.
