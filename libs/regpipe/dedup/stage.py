@@ -24,7 +24,7 @@ from regpipe.dedup.state import DEFAULT_WINDOW_S
 from regpipe.kafka.topics import TOPICS, Topic
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import DEDUP_DECISIONS, DEDUP_INVALID, DEDUP_STATE_SIZE, RECORDS_CONSUMED
-from regpipe.streaming import Batch, ConsumedRecord, Consumer, ConsumerSpec, StreamProcessor
+from regpipe.streaming import Batch, ConsumedRecord, Consumer, ConsumerSpec, PartitionPipeline, StreamProcessor
 
 __all__ = ["DedupConfig", "DedupStage"]
 
@@ -89,9 +89,10 @@ class DedupStage:
 
 
 class _TransactionPerPartition:
-    """`Strategy`: each partition's part of a batch is one transaction of that partition's worker; the partitions
-    of one batch are processed concurrently (each has its own producer), and a partition's state is rebuilt in a
-    task started by the rebalance listener, not inside it."""
+    """`Strategy`: each partition's part of a batch is one transaction of that partition's worker; partitions
+    commit concurrently (each has its own producer) and independently, one transaction in flight each while the
+    shell takes the next batch (`PartitionPipeline`: in reading order per partition); a partition's state is rebuilt
+    in a task started by the rebalance listener, not inside it."""
 
     def __init__(self, bootstrap_servers: str, config: DedupConfig) -> None:
         self._bootstrap = bootstrap_servers
@@ -100,14 +101,10 @@ class _TransactionPerPartition:
             output=config.output_topic, changelog=config.changelog_topic, quarantine=config.quarantine_topic
         )
         self._workers: dict[TopicPartition, asyncio.Task[PartitionWorker]] = {}
+        self._transactions = PartitionPipeline(self._process)
 
     async def submit(self, batch: Batch) -> None:
-        results = await asyncio.gather(
-            *(self._process(tp, records) for tp, records in batch.items()), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        await self._transactions.submit(batch)
 
     async def _process(self, tp: TopicPartition, records: Sequence[ConsumedRecord]) -> None:
         # The fetcher can hand out records of a new assignment before the listener opened it.
@@ -123,13 +120,18 @@ class _TransactionPerPartition:
             self._open(tp)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        """Close the revoked partitions' producers (the batch before was committed in its own transaction)."""
-        await self._close(partitions)
+        """Let the revoked partitions' transactions in flight commit while they are ours, then close their producers."""
+        try:
+            await self._transactions.settle(partitions)
+        finally:
+            await self._close(partitions)
 
     async def join(self) -> None:
-        """Nothing in flight: every batch is committed within `submit`."""
+        """Let every transaction in flight commit."""
+        await self._transactions.settle_all()
 
     async def close(self) -> None:
+        await self._transactions.cancel()
         await self._close(set(self._workers))
 
     def _open(self, tp: TopicPartition) -> asyncio.Task[PartitionWorker]:
