@@ -298,7 +298,7 @@ def _timeline_rows(entries: Sequence[tuple[str, CanonicalEvent]]) -> list[tuple[
             event.type.value,
             event.outcome.value,
             event.transport.value,
-            orjson.dumps(event.data.model_dump(mode="json")).decode(),
+            event.data.model_dump_json(),  # jsonb keeps the value, not the text: no need for the JSON-mode dump
         )
         for domain, event in entries
     ]
