@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import stamina
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy
+from faststream import AckPolicy, StreamMessage
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -35,7 +36,7 @@ from regpipe.aggregate.store import apply_events
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import AGGREGATOR_RECORDS, RECORDS_CONSUMED, STAGE_LATENCY
 
-__all__ = ["ConsumerConfig", "EventApplier", "build_broker"]
+__all__ = ["ConsumerConfig", "EventApplier", "build_broker", "skip_body"]
 
 _STAGE = "aggregator"
 _log = get_logger(__name__)
@@ -111,6 +112,12 @@ class EventApplier:
         return True
 
 
+async def skip_body(message: StreamMessage[Any]) -> None:
+    """The subscriber's decoder: none. The handler decodes the raw records itself (`intake`), once; FastStream's own
+    decoder parsed every record's JSON a second time only to hand the handler a body it never reads."""
+    del message
+
+
 def build_broker(bootstrap_servers: str, config: ConsumerConfig, applier: EventApplier) -> KafkaBroker:
     """A broker with the aggregator's one subscriber (started and stopped by the caller)."""
     # The telemetry middleware continues the trace each event carries (a no-op unless OTEL_* switches it on).
@@ -125,6 +132,7 @@ def build_broker(bootstrap_servers: str, config: ConsumerConfig, applier: EventA
         isolation_level="read_committed",
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
+        decoder=skip_body,
     )
     subscriber(applier.handle)
     return broker
