@@ -20,6 +20,8 @@ __all__ = ["BatchKey", "BatchOrder", "BatchState", "OrderObservation", "order_ra
 
 _RANK = {"REGISTERED": 1, "SETTING_NS": 2, "COMPLETED": 3, "FAILED": 3}
 TERMINAL = frozenset({"COMPLETED", "FAILED"})
+# Parametrised once, as in `domain`: subscripting a generic model on every event costs a cache lookup each time.
+_CountsRegister = Register[dict[str, int]]
 
 
 def order_rank(status: str | None) -> int:
@@ -138,7 +140,7 @@ def step_batch(state: BatchState | None, key: BatchKey, event: CanonicalEvent) -
             )
             if value is not None
         }
-        changes["reported_counts"] = later(state.reported_counts, Register[dict[str, int]](value=counts, at=at))
+        changes["reported_counts"] = later(state.reported_counts, _CountsRegister(value=counts, at=at))
         if event.type is EventType.ORDER_BATCH_REGISTERED:
             changes["stage1_finished"] = _earliest(state.stage1_finished, at)
         elif event.type is EventType.ORDER_BATCH_COMPLETED:

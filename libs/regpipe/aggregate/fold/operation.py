@@ -85,6 +85,10 @@ class OperationState(BaseModel):
     history: tuple[HistoryEntry, ...] = Field(default=())
 
 
+# Parametrised once, as in `domain`: subscripting a generic model on every event costs a cache lookup each time.
+_StatusRegister = Register[OperationStatus]
+
+
 def _domain_ref(event: CanonicalEvent) -> str | None:
     return event.subject or getattr(event.data, "domain_id", None)
 
@@ -130,7 +134,7 @@ def step_operation(state: OperationState | None, key: OperationKey, event: Canon
     status = _status(event)
     changes: dict[str, object] = {}
     if status is not None:
-        changes["current"] = later(state.current, Register[OperationStatus](value=status, at=at))
+        changes["current"] = later(state.current, _StatusRegister(value=status, at=at))
     shown = status.status if status is not None else str(getattr(event.data, "claim_status", None) or "claim")
     entry = HistoryEntry(at=at, type=event.type.value, status=shown)
     if all(existing.at.event_id != entry.at.event_id for existing in state.history):

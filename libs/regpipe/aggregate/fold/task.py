@@ -33,11 +33,15 @@ class TaskState(BaseModel):
     report: Register[TaskCompleted] | None = None
 
 
+# Parametrised once, as in `domain`: subscripting a generic model on every event costs a cache lookup each time.
+_ReportRegister = Register[TaskCompleted]
+
+
 def step_task(state: TaskState | None, key: TaskKey, event: CanonicalEvent) -> TaskState:
     """Fold one `task.completed` into the task's state (pure, idempotent, commutative)."""
     if state is None:
         state = TaskState(provider=key.provider, task_id=key.task_id)
     if not isinstance(event.data, TaskCompleted):
         return state
-    report = Register[TaskCompleted](value=event.data, at=stamp_of(event))
+    report = _ReportRegister(value=event.data, at=stamp_of(event))
     return state.model_copy(update={"report": later(state.report, report)})
