@@ -63,6 +63,8 @@ async def _apply(conn: Connection, events: Sequence[CanonicalEvent], now: dateti
     )
     new_ids = {row["event_id"] for row in rows}
     fresh = [event for event in unique if event.id in new_ids]
+    if not fresh:  # a redelivered batch: nothing to lock, read or write
+        return ApplyResult(applied=0, duplicates=len(events))
     routed = [(event, targets(event)) for event in fresh]
 
     domain_keys = {t.domain for _, t in routed if t.domain is not None}
