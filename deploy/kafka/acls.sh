@@ -62,9 +62,16 @@ acls --add --allow-principal "User:regpipe-delivery" --operation Read --operatio
 acls --add --allow-principal "User:regpipe-delivery" --operation Write --operation Describe --topic registrar.delivery.dlq.v1 --resource-pattern-type literal
 acls --add --allow-principal "User:regpipe-delivery" --operation Read --operation Describe --group regpipe-delivery --resource-pattern-type literal
 
-# regpipe-console: the operator console shows the latest quarantined records (no group: it commits nothing); consumer lag on its pipeline page needs Describe on the stages' groups, not granted here
+# regpipe-console: the operator console shows the latest quarantined records (no group: it commits nothing) and the stages' consumer lag (Describe only on their groups and input topics)
 scram_user regpipe-console REGPIPE_CONSOLE_PASSWORD
 acls --add --allow-principal "User:regpipe-console" --operation Read --operation Describe --topic registrar.quarantine.v1 --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-console" --operation Describe --topic registrar.raw.v1 --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-console" --operation Describe --topic registrar.normalized.v1 --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-console" --operation Describe --topic registrar.events.v1 --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-console" --operation Describe --group regpipe-normalizer --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-console" --operation Describe --group regpipe-deduplicator --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-console" --operation Describe --group regpipe-aggregator --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-console" --operation Describe --group regpipe-delivery --resource-pattern-type literal
 
 # regpipe-replay: the operators' replay tool: re-normalizes raw ranges, redrives quarantine, resets the stages' groups
 scram_user regpipe-replay REGPIPE_REPLAY_PASSWORD

@@ -18,6 +18,7 @@ import yaml
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
+from regpipe.kafka.access import PRINCIPALS
 from regpipe.kafka.topics import TOPICS, Topic
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -167,6 +168,19 @@ def test_each_service_gets_its_own_secret_with_only_its_settings() -> None:
                 assert workload.labels.get("regpipe.io/postgres-client") == "true", workload
             if "kafka_bootstrap_servers" in settings.model_fields:
                 assert workload.labels.get("regpipe.io/kafka-client") == "true", workload
+
+
+def test_every_kafka_client_logs_in_as_its_own_principal() -> None:
+    principals = {principal.name for principal in PRINCIPALS}
+    secrets = _secrets()
+    for workload in _workloads():
+        for container in workload.containers:
+            if "kafka_bootstrap_servers" not in _settings_of(container["command"][0]).model_fields:
+                continue
+            env = {item["name"]: item.get("value") for item in container.get("env", [])}
+            assert env.get("KAFKA_SASL_USERNAME") == workload.name, f"{workload} does not log in as itself"
+            assert workload.name in principals, f"{workload} has no principal in regpipe.kafka.access"
+            assert "KAFKA_SASL_PASSWORD" in secrets[workload.name]["stringData"], f"{workload} has no Kafka password"
 
 
 def test_every_secret_belongs_to_a_service() -> None:

@@ -25,7 +25,7 @@ import asyncpg
 import stamina
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy, StreamMessage
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
@@ -33,6 +33,7 @@ from regpipe.aggregate.errors import StoreUnavailableError
 from regpipe.aggregate.intake import decode_records
 from regpipe.aggregate.scheduler import Clock
 from regpipe.aggregate.store import apply_events
+from regpipe.kafka.connection import KafkaConnection, kafka_connection
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import AGGREGATOR_RECORDS, RECORDS_CONSUMED, STAGE_LATENCY
 
@@ -118,14 +119,20 @@ async def skip_body(message: StreamMessage[Any]) -> None:
     del message
 
 
-def build_broker(bootstrap_servers: str, config: ConsumerConfig, applier: EventApplier) -> KafkaBroker:
+def build_broker(kafka: KafkaConnection | str, config: ConsumerConfig, applier: EventApplier) -> KafkaBroker:
     """A broker with the aggregator's one subscriber (started and stopped by the caller)."""
     # The telemetry middleware continues the trace each event carries (a no-op unless OTEL_* switches it on).
+    connection = kafka_connection(kafka)
     broker = KafkaBroker(
-        bootstrap_servers, client_id=config.client_id, logger=None, middlewares=(KafkaTelemetryMiddleware(),)
+        connection.bootstrap_servers,
+        security=connection.broker_security(),
+        client_id=config.client_id,
+        logger=None,
+        middlewares=(KafkaTelemetryMiddleware(),),
     )
     subscriber = broker.subscriber(
-        config.topic,
+        # Topics are provisioned from the registry, never by a service (its principal may not create them).
+        Topic(config.topic, declare=False),
         group_id=config.group_id,
         batch=True,
         max_records=config.batch_max,

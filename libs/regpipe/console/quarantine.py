@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aiokafka.errors import KafkaError
 
 from regpipe.console.errors import SourceUnavailableError
+from regpipe.kafka.connection import KafkaConnection
 from regpipe.kafka.topics import Topic
 from regpipe.replay.errors import ReplayError
 from regpipe.replay.ranges import PartitionRange, RangeSpec, TopicReader
@@ -47,8 +48,10 @@ class QuarantinedRecord:
 class QuarantineReader:
     """Reads the newest `per_partition` records of each partition of the quarantine topic (no consumer group)."""
 
-    def __init__(self, bootstrap_servers: str, topic: str = Topic.QUARANTINE.value, *, timeout_s: float = 10.0) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(
+        self, kafka: KafkaConnection | str, topic: str = Topic.QUARANTINE.value, *, timeout_s: float = 10.0
+    ) -> None:
+        self._kafka = kafka
         self._topic = topic
         self._timeout_s = timeout_s
 
@@ -69,7 +72,7 @@ class QuarantineReader:
 
     async def _read(self, per_partition: int) -> list[QuarantinedRecord]:
         found: list[QuarantinedRecord] = []
-        async with TopicReader(self._bootstrap, client_id="regpipe-console") as reader:
+        async with TopicReader(self._kafka, client_id="regpipe-console") as reader:
             ranges = await reader.resolve(self._topic, RangeSpec())
             tail = [PartitionRange(r.partition, max(r.start, r.end - per_partition), r.end) for r in ranges]
             async for batch in reader.read(self._topic, tail, idle_timeout_s=self._timeout_s):

@@ -24,6 +24,7 @@ from regpipe.dedup.decoding import decode_event
 from regpipe.dedup.errors import DedupStageError, InvalidEventError
 from regpipe.dedup.fingerprint import fingerprint
 from regpipe.dedup.state import DEFAULT_WINDOW_S, PartitionState, encode_entry, load_state, pack_entry, unpack_entry
+from regpipe.kafka.connection import KafkaConnection
 from regpipe.kafka.producer import create_producer
 from regpipe.observability.tracing import trace_step, tracing_enabled, with_trace
 from regpipe.streaming.quarantine import build_quarantine_record, fit_quarantine_record
@@ -122,7 +123,7 @@ class PartitionWorker:
     @classmethod
     async def open(
         cls,
-        bootstrap_servers: str,
+        kafka: KafkaConnection | str,
         tp: TopicPartition,
         *,
         topics: Topics,
@@ -133,7 +134,7 @@ class PartitionWorker:
     ) -> PartitionWorker:
         """Fence the partition's previous owner, rebuild its state from the changelog, return its worker."""
         producer = create_producer(
-            bootstrap_servers,
+            kafka,
             client_id=f"{client_id}-{tp.partition}",
             transactional_id=transactional_id(transactional_id_prefix, tp),
             max_request_size=max(limits.output_bytes, limits.quarantine_bytes),
@@ -147,7 +148,7 @@ class PartitionWorker:
         await producer.start()
         try:
             state = await load_state(
-                bootstrap_servers,
+                kafka,
                 TopicPartition(topics.changelog, tp.partition),
                 client_id=f"{client_id}-state-{tp.partition}",
                 window_s=limits.state_window_s,

@@ -23,6 +23,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from regpipe.dedup.decision import SeenEntry
+from regpipe.kafka.connection import KafkaConnection, kafka_connection
 
 __all__ = [
     "DEFAULT_WINDOW_S",
@@ -145,7 +146,7 @@ def _packed_of_changelog(value: bytes) -> bytes:
 
 
 async def load_state(
-    bootstrap_servers: str, changelog: TopicPartition, *, client_id: str, window_s: float = DEFAULT_WINDOW_S
+    kafka: KafkaConnection | str, changelog: TopicPartition, *, client_id: str, window_s: float = DEFAULT_WINDOW_S
 ) -> PartitionState:
     """Read a changelog partition from its start to its last stable offset into a fresh `PartitionState`.
 
@@ -153,7 +154,7 @@ async def load_state(
     """
     state = PartitionState(window_s=window_s)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **kafka_connection(kafka).client_options(),
         client_id=client_id,
         enable_auto_commit=False,
         isolation_level="read_committed",

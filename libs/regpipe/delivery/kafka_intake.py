@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
@@ -22,6 +22,7 @@ from faststream.middlewares import AckPolicy
 
 from regpipe.contract import CanonicalEvent, RecordDecodeError, from_kafka_record
 from regpipe.delivery.intake import Intake
+from regpipe.kafka.connection import KafkaConnection, kafka_connection
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import DELIVERY_SKIPPED
 
@@ -64,11 +65,13 @@ async def _undecoded(_: StreamMessage[Any]) -> None:
     return None
 
 
-def create_intake_broker(bootstrap_servers: str, config: IntakeConfig, intake: Intake) -> KafkaBroker:
+def create_intake_broker(kafka: KafkaConnection | str, config: IntakeConfig, intake: Intake) -> KafkaBroker:
     """A broker whose one subscriber turns each batch of public events into stored jobs, then commits."""
     # Per-message logs at DEBUG; a failing batch is still logged at ERROR by FastStream.
+    connection = kafka_connection(kafka)
     broker = KafkaBroker(
-        bootstrap_servers,
+        connection.bootstrap_servers,
+        security=connection.broker_security(),
         client_id=config.client_id,
         logger=logging.getLogger("regpipe.delivery.intake"),
         log_level=logging.DEBUG,
@@ -77,7 +80,8 @@ def create_intake_broker(bootstrap_servers: str, config: IntakeConfig, intake: I
     )
 
     @broker.subscriber(
-        config.topic,
+        # Topics are provisioned from the registry, never by a service (its principal may not create them).
+        Topic(config.topic, declare=False),
         group_id=config.group_id,
         batch=True,
         max_records=config.max_records,

@@ -42,6 +42,9 @@ class Principal:
     group_prefixes: tuple[str, ...] = ()  # consumer groups by prefix (teams, the replay tool)
     transactional_id_prefixes: tuple[str, ...] = ()
     describe_cluster: bool = False  # the replay tool lists groups and offsets
+    # Watched, not consumed: Describe only, enough to read a group's committed offsets and a topic's end offsets.
+    watches_topics: tuple[Topic, ...] = ()
+    watches_groups: tuple[str, ...] = ()
     why: str = ""
 
     def acls(self) -> list[dict[str, Any]]:
@@ -57,6 +60,10 @@ class Principal:
             acls.append(_acl("group", prefix, "prefix", ["Read", "Describe", "Delete"]))
         for prefix in self.transactional_id_prefixes:
             acls.append(_acl("transactionalId", prefix, "prefix", ["Write", "Describe"]))
+        for topic in self.watches_topics:
+            acls.append(_acl("topic", topic.value, "literal", ["Describe"]))
+        for group in self.watches_groups:
+            acls.append(_acl("group", group, "literal", ["Describe"]))
         if self.describe_cluster:
             acls.append({"resource": {"type": "cluster"}, "operations": ["Describe"], "host": "*"})
         return acls
@@ -105,8 +112,10 @@ PRINCIPALS: Final[tuple[Principal, ...]] = (
     Principal(
         "regpipe-console",
         reads=(Topic.QUARANTINE,),
-        why="the operator console shows the latest quarantined records (no group: it commits nothing); consumer lag "
-        "on its pipeline page needs Describe on the stages' groups, not granted here",
+        watches_topics=(Topic.RAW, Topic.NORMALIZED, Topic.EVENTS),
+        watches_groups=("regpipe-normalizer", "regpipe-deduplicator", "regpipe-aggregator", "regpipe-delivery"),
+        why="the operator console shows the latest quarantined records (no group: it commits nothing) and the "
+        "stages' consumer lag (Describe only on their groups and input topics)",
     ),
     Principal(
         "regpipe-replay",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
+from regpipe.kafka.connection import KafkaConnection, kafka_connection
+
 __all__ = ["create_producer"]
 
 
 def create_producer(
-    bootstrap_servers: str,
+    kafka: KafkaConnection | str,
     *,
     client_id: str,
     transactional_id: str | None = None,
@@ -25,7 +27,7 @@ def create_producer(
     broker in flight, holding at most one batch per partition, so the batch size bounds what a round trip carries.
     """
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **kafka_connection(kafka).client_options(),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,

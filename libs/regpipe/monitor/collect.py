@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from regpipe.kafka.connection import KafkaConnection
 from regpipe.monitor.lag import consumer_lag
 from regpipe.monitor.scrape import parse_metrics
 from regpipe.monitor.snapshot import PipelineSnapshot, ServiceScrape
@@ -21,7 +22,7 @@ class MonitorTarget:
     """Where to read: each service's metrics URL, the broker, and the consumer groups to report lag for."""
 
     metrics_urls: dict[str, str]
-    bootstrap_servers: str | None
+    kafka: KafkaConnection | str | None
     groups: tuple[str, ...] = ()
 
 
@@ -41,9 +42,9 @@ async def collect_snapshot(
     scrapes = await asyncio.gather(*(_scrape(client, name, url) for name, url in target.metrics_urls.items()))
     wanted = tuple(groups if groups is not None else target.groups)
     lag: dict[str, int | None] = {}
-    if target.bootstrap_servers and wanted:
+    if target.kafka and wanted:
         try:
-            lag = await asyncio.wait_for(consumer_lag(target.bootstrap_servers, wanted), timeout=10)
+            lag = await asyncio.wait_for(consumer_lag(target.kafka, wanted), timeout=10)
         except TimeoutError:
             lag = dict.fromkeys(wanted)
     return PipelineSnapshot(time.monotonic(), {scrape.service: scrape for scrape in scrapes}, lag)

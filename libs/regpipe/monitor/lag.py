@@ -8,13 +8,16 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from regpipe.kafka.connection import KafkaConnection, kafka_connection
+
 __all__ = ["consumer_lag"]
 
 
-async def consumer_lag(bootstrap_servers: str, groups: Sequence[str]) -> dict[str, int | None]:
+async def consumer_lag(kafka: KafkaConnection | str, groups: Sequence[str]) -> dict[str, int | None]:
     """The total lag of each group over the partitions it has committed offsets for (None: no offsets yet)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="regpipe-monitor")
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, client_id="regpipe-monitor", group_id=None)
+    options = kafka_connection(kafka).client_options()
+    admin = AIOKafkaAdminClient(**options, client_id="regpipe-monitor")
+    reader = AIOKafkaConsumer(**options, client_id="regpipe-monitor", group_id=None)
     await admin.start()
     await reader.start()
     try:

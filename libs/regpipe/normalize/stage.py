@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from aiokafka import TopicPartition
 
+from regpipe.kafka.connection import KafkaConnection
 from regpipe.kafka.producer import create_producer
 from regpipe.kafka.topics import TOPICS, Topic
 from regpipe.normalize.batch_metrics import BatchTally
@@ -84,11 +85,13 @@ class StageConfig:
 class NormalizerStage:
     """One replica of the stage: the shell around the consumer it is given, one producer, the mapping step."""
 
-    def __init__(self, consumer: Consumer, bootstrap_servers: str, processor: Processor, config: StageConfig) -> None:
+    def __init__(
+        self, consumer: Consumer, kafka: KafkaConnection | str, processor: Processor, config: StageConfig
+    ) -> None:
         self._processor = processor
         self._config = config
         self._producer = create_producer(
-            bootstrap_servers,
+            kafka,
             client_id=config.client_id,
             max_batch_size=config.producer_batch_bytes,
             max_request_size=config.max_request_bytes,

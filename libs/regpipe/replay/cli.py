@@ -25,6 +25,7 @@ import typer
 
 from regpipe.contract.errors import SealError
 from regpipe.contract.sealing import RawSealer, parse_keyring
+from regpipe.kafka.connection import KafkaConnection
 from regpipe.kafka.topics import Topic
 from regpipe.normalize.errors import StageError
 from regpipe.normalize.processor import Processor
@@ -33,6 +34,7 @@ from regpipe.replay.errors import ReplayError
 from regpipe.replay.groups import ResetTarget, Whence, apply_reset, plan_reset
 from regpipe.replay.ranges import RangeSpec
 from regpipe.replay.remap import RemapTopics, redrive_quarantine, renormalize
+from regpipe.runtime.settings import KafkaSettings
 
 __all__ = ["app", "main"]
 
@@ -57,6 +59,11 @@ _NormalizedTopic = Annotated[str, typer.Option("--normalized-topic")]
 _QuarantineTopic = Annotated[str, typer.Option("--quarantine-topic")]
 
 
+def _connection(bootstrap_servers: str) -> KafkaConnection:
+    # The login (KAFKA_SASL_*, KAFKA_TLS*) comes from the environment only, like every service's.
+    return KafkaSettings(kafka_bootstrap_servers=bootstrap_servers).kafka_connection()
+
+
 @app.command("renormalize")
 def renormalize_command(
     bootstrap_servers: _Bootstrap,
@@ -75,7 +82,7 @@ def renormalize_command(
     spec = _spec(partition, from_offset, to_offset, from_time, to_time)
     processor = _processor(raw_seal_keys, corrections)
     topics = RemapTopics(raw=raw_topic, normalized=normalized_topic)
-    report = _run(renormalize(bootstrap_servers, processor, spec, topics=topics, dry_run=dry_run))
+    report = _run(renormalize(_connection(bootstrap_servers), processor, spec, topics=topics, dry_run=dry_run))
     _print(report.as_dict())
 
 
@@ -104,7 +111,7 @@ def redrive_command(
     topics = RemapTopics(quarantine=quarantine_topic, normalized=normalized_topic)
     report = _run(
         redrive_quarantine(
-            bootstrap_servers,
+            _connection(bootstrap_servers),
             processor,
             spec,
             reasons=reason or (),
@@ -141,9 +148,9 @@ def reset_group_command(
         target = ResetTarget(Whence.OFFSET, offset=to_offset)
     else:
         target = ResetTarget(Whence.TIME, time=_time(to_time))
-    plan = _run(plan_reset(bootstrap_servers, group, topic, target, partition=partition))
+    plan = _run(plan_reset(_connection(bootstrap_servers), group, topic, target, partition=partition))
     if execute:
-        _run(apply_reset(bootstrap_servers, plan))
+        _run(apply_reset(_connection(bootstrap_servers), plan))
     elif plan.group.active:
         typer.echo(f"note: the group has {plan.group.members} active member(s); --execute would be refused", err=True)
     _print(

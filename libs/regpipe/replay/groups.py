@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from regpipe.kafka.connection import KafkaConnection, kafka_connection
 from regpipe.replay.errors import ActiveGroupError, RangeError, ReplayError
 from regpipe.replay.ranges import RangeSpec, TopicReader
 
@@ -94,7 +95,7 @@ class ResetPlan:
     partitions: tuple[PartitionReset, ...]
 
 
-async def describe_group(bootstrap_servers: str, group_id: str) -> GroupState:
+async def describe_group(kafka: KafkaConnection | str, group_id: str) -> GroupState:
     """The group's state and number of members (`Dead` with 0 members for a group that does not exist)."""
 
     async def describe(admin: Any) -> dict[str, Any]:
@@ -103,27 +104,27 @@ async def describe_group(bootstrap_servers: str, group_id: str) -> GroupState:
         described: dict[str, Any] = responses[0].to_object()["groups"][0]
         return described
 
-    group = await _admin_call(bootstrap_servers, f"describing group {group_id!r}", describe)
+    group = await _admin_call(kafka, f"describing group {group_id!r}", describe)
     if group["error_code"] != 0:
         raise ReplayError(f"describing group {group_id!r} failed with error code {group['error_code']}")
     return GroupState(group_id=group_id, state=group["state"], members=len(group["members"]))
 
 
-async def committed_offsets(bootstrap_servers: str, group_id: str, topic: str) -> dict[int, int]:
+async def committed_offsets(kafka: KafkaConnection | str, group_id: str, topic: str) -> dict[int, int]:
     """Partition -> the offset `group_id` committed on `topic` (partitions it never committed are absent)."""
 
     async def list_offsets(admin: Any) -> dict[Any, Any]:
         offsets: dict[Any, Any] = await admin.list_consumer_group_offsets(group_id)
         return offsets
 
-    offsets = await _admin_call(bootstrap_servers, f"reading the offsets of group {group_id!r}", list_offsets)
+    offsets = await _admin_call(kafka, f"reading the offsets of group {group_id!r}", list_offsets)
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
 
 
-async def _admin_call(bootstrap_servers: str, what: str, call: Callable[[Any], Awaitable[_T]]) -> _T:
+async def _admin_call(kafka: KafkaConnection | str, what: str, call: Callable[[Any], Awaitable[_T]]) -> _T:
     """`call(admin)`, retried while the broker answers with a retriable error (e.g. on a fresh cluster the group
     coordinator is not available until the offsets topic exists)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="regpipe-replay")
+    admin = AIOKafkaAdminClient(**kafka_connection(kafka).client_options(), client_id="regpipe-replay")
     await admin.start()
     try:
         async for attempt in stamina.retry_context(on=_retriable, attempts=20, timeout=30.0, wait_max=2.0):
@@ -141,12 +142,12 @@ def _retriable(exc: Exception) -> bool:
 
 
 async def plan_reset(
-    bootstrap_servers: str, group_id: str, topic: str, target: ResetTarget, *, partition: int | None = None
+    kafka: KafkaConnection | str, group_id: str, topic: str, target: ResetTarget, *, partition: int | None = None
 ) -> ResetPlan:
     """What resetting `group_id` on `topic` (one partition or all) to `target` would commit."""
-    group = await describe_group(bootstrap_servers, group_id)
-    committed = await committed_offsets(bootstrap_servers, group_id, topic)
-    async with TopicReader(bootstrap_servers) as reader:
+    group = await describe_group(kafka, group_id)
+    committed = await committed_offsets(kafka, group_id, topic)
+    async with TopicReader(kafka) as reader:
         whole = await reader.resolve(topic, RangeSpec(partition=partition))
         if target.whence is Whence.OFFSET:
             if target.offset is None:
@@ -172,15 +173,15 @@ async def plan_reset(
     return ResetPlan(group_id=group_id, topic=topic, group=group, partitions=tuple(rows))
 
 
-async def apply_reset(bootstrap_servers: str, plan: ResetPlan) -> None:
+async def apply_reset(kafka: KafkaConnection | str, plan: ResetPlan) -> None:
     """Commit the plan's targets for its group; `ActiveGroupError` if the group has members now."""
-    group = await describe_group(bootstrap_servers, plan.group_id)
+    group = await describe_group(kafka, plan.group_id)
     if group.active:
         raise ActiveGroupError(
             f"group {plan.group_id!r} has {group.members} active member(s) (state {group.state}); stop them first"
         )
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **kafka_connection(kafka).client_options(),
         group_id=plan.group_id,
         client_id="regpipe-replay",
         enable_auto_commit=False,

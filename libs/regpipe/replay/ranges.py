@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from regpipe.kafka.connection import KafkaConnection, kafka_connection
 from regpipe.replay.errors import RangeError
 
 __all__ = ["PartitionRange", "RangeSpec", "TopicReader"]
@@ -56,10 +57,13 @@ class TopicReader:
     `async with TopicReader(bootstrap) as reader:`; one range read at a time.
     """
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str = "regpipe-replay", batch_max: int = 500) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
+    def __init__(
+        self, kafka: KafkaConnection | str, *, client_id: str = "regpipe-replay", batch_max: int = 500
+    ) -> None:
+        options = kafka_connection(kafka).client_options()
+        self._admin = AIOKafkaAdminClient(**options, client_id=client_id)
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
+            **options,
             group_id=None,
             client_id=client_id,
             enable_auto_commit=False,

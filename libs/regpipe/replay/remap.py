@@ -16,6 +16,7 @@ from typing import Any
 
 from regpipe.contract.errors import RecordDecodeError
 from regpipe.contract.raw import RawHeaders
+from regpipe.kafka.connection import KafkaConnection
 from regpipe.kafka.producer import create_producer
 from regpipe.kafka.topics import Topic
 from regpipe.normalize.processor import UNKNOWN, Mapped, Processor, Result
@@ -66,7 +67,7 @@ class RemapReport:
 
 
 async def renormalize(
-    bootstrap_servers: str,
+    kafka: KafkaConnection | str,
     processor: Processor,
     spec: RangeSpec,
     *,
@@ -80,11 +81,11 @@ async def renormalize(
     def step(record: Any) -> tuple[Result | None, bool]:
         return processor.process(record), False
 
-    return await _remap(bootstrap_servers, topics.raw, spec, step, topics, dry_run=dry_run, timeout_s=timeout_s)
+    return await _remap(kafka, topics.raw, spec, step, topics, dry_run=dry_run, timeout_s=timeout_s)
 
 
 async def redrive_quarantine(
-    bootstrap_servers: str,
+    kafka: KafkaConnection | str,
     processor: Processor,
     spec: RangeSpec,
     *,
@@ -107,11 +108,11 @@ async def redrive_quarantine(
             return None, False
         return processor.process(raw), requarantine
 
-    return await _remap(bootstrap_servers, topics.quarantine, spec, step, topics, dry_run=dry_run, timeout_s=timeout_s)
+    return await _remap(kafka, topics.quarantine, spec, step, topics, dry_run=dry_run, timeout_s=timeout_s)
 
 
 async def _remap(
-    bootstrap_servers: str,
+    kafka: KafkaConnection | str,
     topic: str,
     spec: RangeSpec,
     step: Callable[[Any], tuple[Result | None, bool]],
@@ -121,8 +122,8 @@ async def _remap(
     timeout_s: float,
 ) -> RemapReport:
     report = RemapReport(dry_run=dry_run)
-    producer = None if dry_run else create_producer(bootstrap_servers, client_id="regpipe-replay")
-    async with TopicReader(bootstrap_servers) as reader:
+    producer = None if dry_run else create_producer(kafka, client_id="regpipe-replay")
+    async with TopicReader(kafka) as reader:
         if producer is not None:
             await producer.start()
         try:

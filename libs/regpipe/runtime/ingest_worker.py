@@ -13,6 +13,7 @@ from typing import Protocol
 
 from regpipe.contract.sealing import RawSealer
 from regpipe.ingest.publisher import RawPublisher
+from regpipe.kafka.connection import KafkaConnection
 from regpipe.kafka.producer import create_producer
 from regpipe.runtime.health import Readiness
 from regpipe.runtime.service import run_worker
@@ -31,8 +32,7 @@ class IngestWorker(Readiness, Protocol):
 class IngestServiceSettings(Protocol):
     """What the wiring reads of a service's settings (`KafkaSettings` + `SealSettings` + `ServiceSettings`)."""
 
-    @property
-    def kafka_bootstrap_servers(self) -> str: ...
+    def kafka_connection(self) -> KafkaConnection: ...
 
     @property
     def health_host(self) -> str: ...
@@ -51,7 +51,7 @@ async def run_ingest_worker(
     service: str, settings: IngestServiceSettings, worker: WorkerFactory, *, client_id: str
 ) -> None:
     """Run the worker `worker` builds until SIGTERM/SIGINT, with the producer started first and stopped last."""
-    producer = create_producer(settings.kafka_bootstrap_servers, client_id=client_id)
+    producer = create_producer(settings.kafka_connection(), client_id=client_id)
     publisher = RawPublisher(producer, sealer=settings.sealer())
     started = asyncio.Event()
     running: IngestWorker | None = None

@@ -8,11 +8,13 @@ name in upper case; secrets are `SecretStr` and print as `**********`.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from regpipe.contract.sealing import RawSealer, parse_keyring
+from regpipe.kafka.connection import KafkaConnection, KafkaLogin, SaslMechanism
 from regpipe.leadership.lease import DEFAULT_TTL_S, ExpiringLease
 
 __all__ = [
@@ -41,11 +43,33 @@ class ServiceSettings(LoggingSettings):
 
 
 class KafkaSettings(BaseSettings):
-    """Where the Kafka cluster is."""
+    """Where the Kafka cluster is and, where it asks for one, the service's own login (its principal's ACLs)."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", min_length=1)
+    kafka_sasl_username: str | None = Field(default=None, min_length=1, description="SASL principal; unset: no login")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="The principal's password")
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_tls: bool = Field(default=False, description="TLS to the brokers (verified against the system's CAs)")
+    kafka_tls_cafile: Path | None = Field(
+        default=None, description="CA bundle of the brokers' certificates; implies TLS"
+    )
+
+    @model_validator(mode="after")
+    def _login_is_whole(self) -> KafkaSettings:
+        if (self.kafka_sasl_username is None) != (self.kafka_sasl_password is None):
+            raise ValueError("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are set together or not at all")
+        return self
+
+    def kafka_connection(self) -> KafkaConnection:
+        """What every Kafka client of the service is built from, so each one logs in alike."""
+        login = None
+        if self.kafka_sasl_username is not None and self.kafka_sasl_password is not None:
+            login = KafkaLogin(self.kafka_sasl_username, self.kafka_sasl_password, self.kafka_sasl_mechanism)
+        return KafkaConnection(
+            self.kafka_bootstrap_servers, login=login, tls=self.kafka_tls, tls_cafile=self.kafka_tls_cafile
+        )
 
 
 class PostgresSettings(BaseSettings):

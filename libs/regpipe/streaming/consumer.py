@@ -12,6 +12,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
+from regpipe.kafka.connection import KafkaConnection, kafka_connection
 from regpipe.streaming.record import ConsumedRecord
 
 __all__ = ["Consumer", "ConsumerSpec", "create_consumer"]
@@ -53,10 +54,10 @@ class ConsumerSpec:
     max_poll_interval_ms: int = 300_000
 
 
-def create_consumer(bootstrap_servers: str, spec: ConsumerSpec) -> AIOKafkaConsumer:
+def create_consumer(kafka: KafkaConnection | str, spec: ConsumerSpec) -> AIOKafkaConsumer:
     """An unstarted consumer as `spec` says; the shell starts, subscribes and stops it."""
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **kafka_connection(kafka).client_options(),
         group_id=spec.group_id,
         client_id=spec.client_id,
         enable_auto_commit=False,

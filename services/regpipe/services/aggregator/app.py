@@ -32,12 +32,12 @@ async def run(settings: AggregatorSettings) -> None:
     dsn = settings.postgres_dsn.get_secret_value()
     await apply_migrations(dsn)  # idempotent and advisory-locked: replicas starting together are fine
     pool = await asyncpg.create_pool(dsn, min_size=2, max_size=settings.aggregator_pg_pool_size)
-    producer = create_producer(settings.kafka_bootstrap_servers, client_id=f"regpipe-{SERVICE}-relay")
+    producer = create_producer(settings.kafka_connection(), client_id=f"regpipe-{SERVICE}-relay")
     relay = OutboxRelay(pool, producer, settings.aggregator_outbox_topic)
     probe = StoreProbe(pool)
     applier = EventApplier(pool, _now, on_applied=relay.wake.set)
     broker = build_broker(
-        settings.kafka_bootstrap_servers,
+        settings.kafka_connection(),
         ConsumerConfig(
             topic=settings.aggregator_input_topic,
             group_id=settings.aggregator_group_id,

@@ -32,13 +32,13 @@ def build_app(settings: ConsoleSettings, metrics_client: httpx.AsyncClient) -> t
         "the delivery admin API", settings.console_admin_api_url, settings.console_admin_api_token.get_secret_value()
     )
     target = MonitorTarget(
-        dict(settings.console_metrics_urls), settings.kafka_bootstrap_servers, tuple(settings.console_lag_groups)
+        dict(settings.console_metrics_urls), settings.kafka_connection(), tuple(settings.console_lag_groups)
     )
     sources = Sources(
         pipeline=PipelineSource(target, metrics_client),
         read_model=ReadModelClient(read_api),
         delivery=DeliveryAdminClient(admin_api),
-        quarantine=QuarantineReader(settings.kafka_bootstrap_servers, settings.console_quarantine_input_topic),
+        quarantine=QuarantineReader(settings.kafka_connection(), settings.console_quarantine_input_topic),
     )
     config = ConsoleConfig(
         session_secret=settings.console_session_secret.get_secret_value(),

@@ -24,8 +24,8 @@ def create_stage(settings: DeduplicatorSettings) -> DedupStage:
         batch_max=settings.dedup_batch_max,
         state_window_s=settings.dedup_state_window_days * 24 * 3600,
     )
-    consumer = create_consumer(settings.kafka_bootstrap_servers, config.consumer_spec())
-    return DedupStage(consumer, settings.kafka_bootstrap_servers, config)
+    consumer = create_consumer(settings.kafka_connection(), config.consumer_spec())
+    return DedupStage(consumer, settings.kafka_connection(), config)
 
 
 async def run(settings: DeduplicatorSettings) -> None:

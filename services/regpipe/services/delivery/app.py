@@ -43,9 +43,9 @@ async def run(settings: DeliverySettings) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=2, max_size=settings.delivery_pg_pool_size)
     guard = create_guard(settings)
     client = create_delivery_client(guard, timeout_s=settings.delivery_request_timeout_s)
-    producer = create_producer(settings.kafka_bootstrap_servers, client_id=f"regpipe-{SERVICE}")
+    producer = create_producer(settings.kafka_connection(), client_id=f"regpipe-{SERVICE}")
     broker = create_intake_broker(
-        settings.kafka_bootstrap_servers,
+        settings.kafka_connection(),
         IntakeConfig(
             topic=settings.delivery_input_topic,
             group_id=settings.delivery_group_id,

@@ -25,8 +25,8 @@ def create_stage(settings: NormalizerSettings) -> NormalizerStage:
         client_id=f"regpipe-{SERVICE}",
     )
     processor = Processor(default_mappers(), sealer)
-    consumer = create_consumer(settings.kafka_bootstrap_servers, config.consumer_spec())
-    return NormalizerStage(consumer, settings.kafka_bootstrap_servers, processor, config)
+    consumer = create_consumer(settings.kafka_connection(), config.consumer_spec())
+    return NormalizerStage(consumer, settings.kafka_connection(), processor, config)
 
 
 async def run(settings: NormalizerSettings) -> None:

@@ -55,7 +55,7 @@ def create_app(settings: WebhookReceiverSettings | None = None) -> WebhookReceiv
     configure_logging(SERVICE, settings.log_level)
     configure_tracing(SERVICE)  # off unless the standard OTEL_* variables ask for an exporter
     routes = _routes(settings)  # first: a configuration error must stop start-up before anything connects
-    producer = create_producer(settings.kafka_bootstrap_servers, client_id=SERVICE, linger_ms=settings.kafka_linger_ms)
+    producer = create_producer(settings.kafka_connection(), client_id=SERVICE, linger_ms=settings.kafka_linger_ms)
     link = ProducerLink(producer, probe_interval_s=settings.kafka_probe_interval_s)
     return create_receiver_app(
         service=SERVICE,
