@@ -34,6 +34,7 @@ from regpipe.aggregate.intake import decode_records
 from regpipe.aggregate.scheduler import Clock
 from regpipe.aggregate.store import apply_events
 from regpipe.kafka.connection import KafkaConnection, kafka_connection
+from regpipe.observability.batch_tracing import BatchTraceMiddleware
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import AGGREGATOR_RECORDS, RECORDS_CONSUMED, STAGE_LATENCY
 
@@ -121,14 +122,15 @@ async def skip_body(message: StreamMessage[Any]) -> None:
 
 def build_broker(kafka: KafkaConnection | str, config: ConsumerConfig, applier: EventApplier) -> KafkaBroker:
     """A broker with the aggregator's one subscriber (started and stopped by the caller)."""
-    # The telemetry middleware continues the trace each event carries (a no-op unless OTEL_* switches it on).
+    # Each event's trace goes on in an `aggregate` span (FastStream's middleware alone starts a new trace per batch);
+    # both are no-ops unless OTEL_* switches tracing on.
     connection = kafka_connection(kafka)
     broker = KafkaBroker(
         connection.bootstrap_servers,
         security=connection.broker_security(),
         client_id=config.client_id,
         logger=None,
-        middlewares=(KafkaTelemetryMiddleware(),),
+        middlewares=(KafkaTelemetryMiddleware(), BatchTraceMiddleware("aggregate")),
     )
     subscriber = broker.subscriber(
         # Topics are provisioned from the registry, never by a service (its principal may not create them).

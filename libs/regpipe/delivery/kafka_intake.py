@@ -23,6 +23,7 @@ from faststream.middlewares import AckPolicy
 from regpipe.contract import CanonicalEvent, RecordDecodeError, from_kafka_record
 from regpipe.delivery.intake import Intake
 from regpipe.kafka.connection import KafkaConnection, kafka_connection
+from regpipe.observability.batch_tracing import BatchTraceMiddleware
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import DELIVERY_SKIPPED
 
@@ -75,8 +76,9 @@ def create_intake_broker(kafka: KafkaConnection | str, config: IntakeConfig, int
         client_id=config.client_id,
         logger=logging.getLogger("regpipe.delivery.intake"),
         log_level=logging.DEBUG,
-        # Continues the trace each event carries (a no-op unless OTEL_* switches tracing on).
-        middlewares=(KafkaTelemetryMiddleware(),),
+        # Each event's trace goes on in a `delivery intake` span (FastStream's middleware alone starts a new trace
+        # per batch); both are no-ops unless OTEL_* switches tracing on.
+        middlewares=(KafkaTelemetryMiddleware(), BatchTraceMiddleware("delivery intake")),
     )
 
     @broker.subscriber(
