@@ -21,11 +21,10 @@ from aiokafka import TopicPartition
 
 from regpipe.dedup.partition_worker import STAGE, BatchOutcome, Limits, PartitionWorker, Topics
 from regpipe.dedup.state import DEFAULT_WINDOW_S
-from regpipe.kafka.connection import KafkaConnection
 from regpipe.kafka.topics import TOPICS, Topic
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import DEDUP_DECISIONS, DEDUP_INVALID, DEDUP_STATE_SIZE, RECORDS_CONSUMED
-from regpipe.streaming import Batch, ConsumedRecord, Consumer, ConsumerSpec, PartitionPipeline, StreamProcessor
+from regpipe.streaming import Batch, ConsumedRecord, Consumer, ConsumerSpec, StreamProcessor
 
 __all__ = ["DedupConfig", "DedupStage"]
 
@@ -71,10 +70,10 @@ class DedupConfig:
 class DedupStage:
     """One replica: the shell around the consumer it is given, one `PartitionWorker` per assigned partition."""
 
-    def __init__(self, consumer: Consumer, kafka: KafkaConnection | str, config: DedupConfig) -> None:
+    def __init__(self, consumer: Consumer, bootstrap_servers: str, config: DedupConfig) -> None:
         self._shell = StreamProcessor(
             consumer,
-            _TransactionPerPartition(kafka, config),
+            _TransactionPerPartition(bootstrap_servers, config),
             topics=[config.input_topic],
             batch_max=config.batch_max,
             poll_timeout_ms=config.poll_timeout_ms,
@@ -90,22 +89,25 @@ class DedupStage:
 
 
 class _TransactionPerPartition:
-    """`Strategy`: each partition's part of a batch is one transaction of that partition's worker; partitions
-    commit concurrently (each has its own producer) and independently, one transaction in flight each while the
-    shell takes the next batch (`PartitionPipeline`: in reading order per partition); a partition's state is rebuilt
-    in a task started by the rebalance listener, not inside it."""
+    """`Strategy`: each partition's part of a batch is one transaction of that partition's worker; the partitions
+    of one batch are processed concurrently (each has its own producer), and a partition's state is rebuilt in a
+    task started by the rebalance listener, not inside it."""
 
-    def __init__(self, kafka: KafkaConnection | str, config: DedupConfig) -> None:
-        self._kafka = kafka
+    def __init__(self, bootstrap_servers: str, config: DedupConfig) -> None:
+        self._bootstrap = bootstrap_servers
         self._config = config
         self._topics = Topics(
             output=config.output_topic, changelog=config.changelog_topic, quarantine=config.quarantine_topic
         )
         self._workers: dict[TopicPartition, asyncio.Task[PartitionWorker]] = {}
-        self._transactions = PartitionPipeline(self._process)
 
     async def submit(self, batch: Batch) -> None:
-        await self._transactions.submit(batch)
+        results = await asyncio.gather(
+            *(self._process(tp, records) for tp, records in batch.items()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _process(self, tp: TopicPartition, records: Sequence[ConsumedRecord]) -> None:
         # The fetcher can hand out records of a new assignment before the listener opened it.
@@ -121,18 +123,13 @@ class _TransactionPerPartition:
             self._open(tp)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        """Let the revoked partitions' transactions in flight commit while they are ours, then close their producers."""
-        try:
-            await self._transactions.settle(partitions)
-        finally:
-            await self._close(partitions)
+        """Close the revoked partitions' producers (the batch before was committed in its own transaction)."""
+        await self._close(partitions)
 
     async def join(self) -> None:
-        """Let every transaction in flight commit."""
-        await self._transactions.settle_all()
+        """Nothing in flight: every batch is committed within `submit`."""
 
     async def close(self) -> None:
-        await self._transactions.cancel()
         await self._close(set(self._workers))
 
     def _open(self, tp: TopicPartition) -> asyncio.Task[PartitionWorker]:
@@ -144,7 +141,7 @@ class _TransactionPerPartition:
         config = self._config
         started = time.perf_counter()
         worker = await PartitionWorker.open(
-            self._kafka,
+            self._bootstrap,
             tp,
             topics=self._topics,
             group_id=config.group_id,

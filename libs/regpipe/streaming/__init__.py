@@ -2,9 +2,8 @@
 readiness, and a per-stage `Strategy` (getsentry/arroyo's `StreamProcessor` + `ProcessingStrategy`, asyncio form).
 
 `StreamProcessor` drives any `Strategy`; `CommitAfterAcks` is the at-least-once strategy (commit a batch only once
-its output is acknowledged, batches overlapping, commits in order); `PartitionPipeline` runs a strategy's
-per-partition steps that commit their own offsets (transactions) one batch ahead of the shell, in reading order per
-partition; `build_quarantine_record` is the one quarantine record every stage writes. Errors:
+its output is acknowledged, batches overlapping, commits in order); `build_quarantine_record` is the one
+quarantine record every stage writes. Errors:
 
     StreamingError
     ├── AckError        Kafka did not acknowledge a record produced for a batch: the batch stays uncommitted
@@ -15,7 +14,6 @@ from regpipe.streaming.commit import OffsetCommitter
 from regpipe.streaming.commit_after_acks import CommitAfterAcks, InFlight, SendBatch
 from regpipe.streaming.consumer import Consumer, ConsumerSpec, create_consumer
 from regpipe.streaming.errors import AckError, CommitError, StreamingError
-from regpipe.streaming.partition_pipeline import PartitionPipeline, PartitionStep
 from regpipe.streaming.quarantine import (
     NO_MAPPER,
     QUARANTINE_HEADERS,
@@ -42,8 +40,6 @@ __all__ = [
     "ConsumerSpec",
     "InFlight",
     "OffsetCommitter",
-    "PartitionPipeline",
-    "PartitionStep",
     "QuarantineInfo",
     "QuarantineRecord",
     "RawRecord",
