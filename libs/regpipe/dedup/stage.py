@@ -21,6 +21,7 @@ from aiokafka import TopicPartition
 
 from regpipe.dedup.partition_worker import STAGE, BatchOutcome, Limits, PartitionWorker, Topics
 from regpipe.dedup.state import DEFAULT_WINDOW_S
+from regpipe.kafka.connection import KafkaConnection
 from regpipe.kafka.topics import TOPICS, Topic
 from regpipe.observability.logging import get_logger
 from regpipe.observability.metrics import DEDUP_DECISIONS, DEDUP_INVALID, DEDUP_STATE_SIZE, RECORDS_CONSUMED
@@ -70,10 +71,10 @@ class DedupConfig:
 class DedupStage:
     """One replica: the shell around the consumer it is given, one `PartitionWorker` per assigned partition."""
 
-    def __init__(self, consumer: Consumer, bootstrap_servers: str, config: DedupConfig) -> None:
+    def __init__(self, consumer: Consumer, kafka: KafkaConnection | str, config: DedupConfig) -> None:
         self._shell = StreamProcessor(
             consumer,
-            _TransactionPerPartition(bootstrap_servers, config),
+            _TransactionPerPartition(kafka, config),
             topics=[config.input_topic],
             batch_max=config.batch_max,
             poll_timeout_ms=config.poll_timeout_ms,
@@ -93,8 +94,8 @@ class _TransactionPerPartition:
     of one batch are processed concurrently (each has its own producer), and a partition's state is rebuilt in a
     task started by the rebalance listener, not inside it."""
 
-    def __init__(self, bootstrap_servers: str, config: DedupConfig) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(self, kafka: KafkaConnection | str, config: DedupConfig) -> None:
+        self._kafka = kafka
         self._config = config
         self._topics = Topics(
             output=config.output_topic, changelog=config.changelog_topic, quarantine=config.quarantine_topic
@@ -141,7 +142,7 @@ class _TransactionPerPartition:
         config = self._config
         started = time.perf_counter()
         worker = await PartitionWorker.open(
-            self._bootstrap,
+            self._kafka,
             tp,
             topics=self._topics,
             group_id=config.group_id,
