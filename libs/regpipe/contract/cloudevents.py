@@ -112,7 +112,9 @@ def _encode(event: CanonicalEvent) -> tuple[bytes, list[tuple[str, bytes]], byte
         headers.append((_H_RAW_TOPIC, lineage.topic.encode()))
         headers.append((_H_RAW_PARTITION, str(lineage.partition).encode()))
         headers.append((_H_RAW_OFFSET, str(lineage.offset).encode()))
-    return event_id, headers, orjson.dumps(event.data.model_dump(mode="json"))
+    # `model_dump(mode="json")` is this call behind a Python wrapper that costs about 1 us an event.
+    data = event.data
+    return event_id, headers, orjson.dumps(data.__pydantic_serializer__.to_python(data, mode="json"))
 
 
 def to_kafka_record(event: CanonicalEvent) -> KafkaRecord:
