@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue
 
+from regpipe.providers.kit.json_document import DecodedObject
 from regpipe.providers.kit.times import IsoTime
 
 __all__ = [
@@ -68,7 +69,7 @@ class ColdMailEnvelope(_Payload):
 
     event: str = Field(min_length=1)
     event_id: str | None = Field(default=None, validation_alias=_alias("eventId", "event_id", "id"))
-    data: dict[str, JsonValue] = Field(default_factory=dict)
+    data: DecodedObject = Field(default_factory=dict)
 
 
 class _Common(_Payload):

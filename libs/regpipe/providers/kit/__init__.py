@@ -18,7 +18,7 @@ from regpipe.providers.kit.document_limits import (
 from regpipe.providers.kit.domains import domain_of_address, domain_or_none, payload_domain
 from regpipe.providers.kit.event_factory import EventFactory, build_event
 from regpipe.providers.kit.field_reader import FieldReader, as_text
-from regpipe.providers.kit.json_document import decode_json, decode_json_object
+from regpipe.providers.kit.json_document import DecodedObject, decode_json, decode_json_object
 from regpipe.providers.kit.provider_errors import provider_error
 from regpipe.providers.kit.secret_bearing import (
     screen_kept_strings,
@@ -29,6 +29,7 @@ from regpipe.providers.kit.validation import describe_validation_error, parse_pa
 
 __all__ = [
     "MAX_NESTING",
+    "DecodedObject",
     "EventFactory",
     "FieldReader",
     "IsoOrUnixSecondsTime",

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue
 
+from regpipe.providers.kit.json_document import DecodedObject
 from regpipe.providers.kit.times import IsoOrUnixSecondsTime
 
 __all__ = [
@@ -84,7 +85,7 @@ class MostEnvelope(_Payload):
     created_at: IsoOrUnixSecondsTime | None = Field(
         default=None, validation_alias=_alias("created_at", "createdAt", "timestamp", "time")
     )
-    data: dict[str, JsonValue] = Field(default_factory=dict)
+    data: DecodedObject = Field(default_factory=dict)
 
 
 class TaskResultItem(_Payload):
@@ -92,7 +93,7 @@ class TaskResultItem(_Payload):
 
     domain: str | None = Field(default=None, validation_alias=_alias("domain", "domainName", "domain_name"))
     ok: bool
-    data: dict[str, JsonValue] | None = None
+    data: DecodedObject | None = None
     error: ErrorValue | None = None
 
 
