@@ -8,6 +8,7 @@ order; an event for an unknown batch creates it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,10 +30,11 @@ def order_rank(status: str | None) -> int:
     return _RANK.get((status or "").upper(), 0)
 
 
-class BatchKey(BaseModel):
+# A dataclass rather than a model: a key is built for every event and hashed at every lookup, from values the
+# event's validation already checked.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchKey:
     """Which batch an event is about."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     provider: str
     batch_id: str

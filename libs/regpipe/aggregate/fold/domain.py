@@ -6,6 +6,7 @@ changes nothing (it still reaches the timeline), and any order of delivery yield
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -42,10 +43,11 @@ _NamesRegister = Register[tuple[str, ...]]
 _VERIFICATION_BY_OUTCOME = {Outcome.SUCCESS: "verified", Outcome.FAILURE: "suspended"}
 
 
-class DomainKey(BaseModel):
+# A dataclass rather than a model: a key is built for every event and hashed at every lookup, from values the
+# event's validation already checked.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainKey:
     """Which row a domain event updates. Canonical events carry no account yet, so `account` is ''."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     provider: str
     account: str = ""

@@ -5,6 +5,7 @@ Each keeps its current status (provider time decides), whether that status is te
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,10 +44,11 @@ _STATUS_BY_OUTCOME = {
 }
 
 
-class OperationKey(BaseModel):
+# A dataclass rather than a model: a key is built for every event and hashed at every lookup, from values the
+# event's validation already checked.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperationKey:
     """Which tracked operation an event is about."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: OperationKind
     provider: str

@@ -5,6 +5,8 @@ Items come from the canonical event, whose model has no field for an auth code: 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict
 
 from regpipe.aggregate.fold.stamp import Register, later, stamp_of
@@ -14,10 +16,11 @@ from regpipe.contract.events import TaskCompleted
 __all__ = ["TaskKey", "TaskState", "step_task"]
 
 
-class TaskKey(BaseModel):
+# A dataclass rather than a model: a key is built for every event and hashed at every lookup, from values the
+# event's validation already checked.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskKey:
     """Which task an event is about."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     provider: str
     task_id: str
