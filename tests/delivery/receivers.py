@@ -36,6 +36,8 @@ class Receivers:
     first two attempts of each id), `broken` (always 500), `nul` (200 with a NUL byte in the body)."""
 
     slow_s: float = 2.0
+    #: While set and not open, the slow endpoint holds every request (a test decides when it may answer).
+    slow_gate: asyncio.Event | None = None
     retry_after_s: int = 1
     arrivals: list[Arrival] = field(default_factory=list)
     port: int = 0
@@ -63,6 +65,8 @@ class Receivers:
         nth_for_id = self._seen[(endpoint, webhook_id)]
         headers: dict[str, str] = {}
         if endpoint == "slow":
+            if self.slow_gate is not None:
+                await self.slow_gate.wait()
             await asyncio.sleep(self.slow_s)
             status = 200
         elif endpoint == "flapping":

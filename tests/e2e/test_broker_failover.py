@@ -22,7 +22,9 @@ from tests.kafka_io import committed_total, produce_records, read_topic, wait_un
 from tests.normalize.provider_stream import coldmail_stream, expected_outcome
 from tests.service_process import ServiceUnderTest
 
-pytestmark = pytest.mark.integration
+# Each step waits on its own condition with its own deadline; the whole test moves tens of thousands of records
+# through several processes, which on a busy machine takes longer than the suite's default limit.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 _EVENTS = 20_000
 

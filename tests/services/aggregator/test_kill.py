@@ -26,7 +26,9 @@ from tests.kafka_io import create_topics, produce_events, read_topic, unique
 from tests.service_process import ServiceUnderTest
 from tests.services.aggregator.running import Replica, prepare
 
-pytestmark = pytest.mark.integration
+# Each step waits on its own condition with its own deadline; the whole test moves tens of thousands of records
+# through several processes, which on a busy machine takes longer than the suite's default limit.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 _DOMAINS = 4_800  # about 20,700 events
 

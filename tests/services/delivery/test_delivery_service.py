@@ -17,6 +17,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from tests.conditions import eventually_async
 from tests.delivery.databases import eventually, fresh_database, wait_for
 from tests.delivery.receivers import Receivers, serve_receivers
 from tests.services.delivery.harness import (
@@ -72,11 +73,23 @@ async def test_endpoints_of_every_kind_at_once(
             async with httpx.AsyncClient() as client:
                 for name in others:
                     assert (await client.post(f"{base}/v1/subscriptions/{ids[name]}/enable", headers=AUTH)).is_success
-            await asyncio.sleep(1.5)  # the intake re-reads the subscriptions every second
+
+            async def fanned_out() -> bool:
+                # The intake re-reads the subscriptions every second: probe until one reaches the enabled ones.
+                await produce_paced(kafka_bootstrap, topic, events(1), rate_per_s=10)
+                return bool(receivers.of("throttled"))
+
+            await eventually_async(fanned_out, "events reach the enabled subscriptions", timeout_s=90)
+            # The slow endpoint now answers nothing until the healthy one has every event of phase 2: were the
+            # endpoints served one after the other, the healthy one would wait for ever and the test would fail.
+            gate = asyncio.Event()
+            receivers.slow_gate = gate
             beside = events(30)
             sent_beside = await produce_paced(kafka_bootstrap, topic, beside, rate_per_s=30)
             wanted = {str(e.id) for e in beside}
-            await eventually(lambda: receivers.delivered_ids("healthy") >= wanted, "phase 2 healthy delivered")
+            await eventually(lambda: receivers.delivered_ids("healthy") >= wanted, "phase 2 healthy delivered", 90)
+            assert not receivers.delivered_ids("slow") & wanted
+            gate.set()
             await eventually(lambda: receivers.delivered_ids("flapping") >= wanted, "flapping all delivered", 90)
             await eventually(lambda: receivers.delivered_ids("throttled") >= wanted, "throttled all delivered", 90)
             await eventually(lambda: receivers.delivered_ids("slow") >= wanted, "slow all delivered", 90)
@@ -92,9 +105,6 @@ async def test_endpoints_of_every_kind_at_once(
     print(
         f"healthy p99 alone {p99(latency_alone) * 1000:.1f} ms, beside the others {p99(latency_beside) * 1000:.1f} ms"
     )
-    # Blocking would put the slow endpoint's 3 s (or the throttled one's 2 s Retry-After) into the healthy one's
-    # tail; the bound leaves room for a busy machine (the receivers share this test's process and CPU).
-    assert p99(latency_beside) < _SLOW_S / 2
     # Every request, to every endpoint and on every attempt, verifies with the reference library.
     for arrival in receivers.arrivals:
         Webhook(secrets[arrival.endpoint]).verify(arrival.body, arrival.headers)
@@ -129,7 +139,12 @@ async def test_sigkill_loses_no_pending_retry(
             await asyncio.sleep(1.5)
             await produce_paced(kafka_bootstrap, env["DELIVERY_INPUT_TOPIC"], batch, rate_per_s=200)
             # Kill while retries are pending (every event fails twice, 1.5 s apart) and before any succeeded.
-            await wait_for(pool, "SELECT count(*) >= 20 FROM delivery_jobs WHERE state = 'pending' AND attempts >= 1")
+            # Every event is stored as a job first: the count below is then the whole batch's, on any machine.
+            await wait_for(
+                pool,
+                "SELECT count(*) = 30 AND count(*) FILTER (WHERE state = 'pending' AND attempts >= 1) >= 20"
+                " FROM delivery_jobs",
+            )
             service.kill()
             pending = await pool.fetchval("SELECT count(*) FROM delivery_jobs WHERE state IN ('pending', 'sending')")
             delivered_before = len(receivers.delivered_ids("failing_twice"))
