@@ -73,6 +73,16 @@ acls --add --allow-principal "User:regpipe-console" --operation Describe --group
 acls --add --allow-principal "User:regpipe-console" --operation Describe --group regpipe-aggregator --resource-pattern-type literal
 acls --add --allow-principal "User:regpipe-console" --operation Describe --group regpipe-delivery --resource-pattern-type literal
 
+# regpipe-autoscaler: the lag autoscalers (KEDA's TriggerAuthentication in deploy/k8s): committed and end offsets, nothing else
+scram_user regpipe-autoscaler REGPIPE_AUTOSCALER_PASSWORD
+acls --add --allow-principal "User:regpipe-autoscaler" --operation Describe --topic registrar.raw.v1 --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-autoscaler" --operation Describe --topic registrar.normalized.v1 --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-autoscaler" --operation Describe --topic registrar.events.v1 --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-autoscaler" --operation Describe --group regpipe-normalizer --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-autoscaler" --operation Describe --group regpipe-deduplicator --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-autoscaler" --operation Describe --group regpipe-aggregator --resource-pattern-type literal
+acls --add --allow-principal "User:regpipe-autoscaler" --operation Describe --group regpipe-delivery --resource-pattern-type literal
+
 # regpipe-replay: the operators' replay tool: re-normalizes raw ranges, redrives quarantine, resets the stages' groups
 scram_user regpipe-replay REGPIPE_REPLAY_PASSWORD
 acls --add --allow-principal "User:regpipe-replay" --operation Read --operation Describe --topic registrar.raw.v1 --resource-pattern-type literal

@@ -183,9 +183,21 @@ def test_every_kafka_client_logs_in_as_its_own_principal() -> None:
             assert "KAFKA_SASL_PASSWORD" in secrets[workload.name]["stringData"], f"{workload} has no Kafka password"
 
 
+def _trigger_authentication_secrets() -> set[str]:
+    return {
+        ref["name"]
+        for _, doc in _documents()
+        if doc["kind"] == "TriggerAuthentication"
+        for ref in doc["spec"]["secretTargetRef"]
+    }
+
+
 def test_every_secret_belongs_to_a_service() -> None:
     scripts = _scripts()
+    autoscaler_secrets = _trigger_authentication_secrets()
     for name, secret in _secrets().items():
+        if name in autoscaler_secrets:
+            continue  # checked by test_lag_autoscalers_log_in_as_a_principal_that_only_watches
         command = name  # the Secret of service X is named like X's console script, regpipe-X
         assert command in scripts, f"Secret {name} belongs to no service"
         secret_fields, _ = _secret_fields(_settings_of(command))
@@ -266,3 +278,23 @@ def test_prometheus_may_reach_every_metrics_port() -> None:
             continue
         names = {p["name"] for c in workload.containers for p in c.get("ports", []) if p["containerPort"] == port}
         assert names & scrape_ports or port in scrape_ports, f"{workload}: Prometheus cannot reach port {port}"
+
+
+def test_lag_autoscalers_log_in_as_a_principal_that_only_watches() -> None:
+    authentications = {
+        doc["metadata"]["name"]: doc for _, doc in _documents() if doc["kind"] == "TriggerAuthentication"
+    }
+    secrets = _secrets()
+    principals = {principal.name: principal for principal in PRINCIPALS}
+    for scaler in (doc for _, doc in _documents() if doc["kind"] == "ScaledObject"):
+        for trigger in scaler["spec"]["triggers"]:
+            authentication = authentications[trigger["authenticationRef"]["name"]]
+            refs = {ref["parameter"]: ref for ref in authentication["spec"]["secretTargetRef"]}
+            assert set(refs) == {"sasl", "username", "password"}
+            secret = secrets[refs["password"]["name"]]["stringData"]
+            assert secret[refs["password"]["key"]] == "", "no password in git"
+            assert secret[refs["sasl"]["key"]] == "scram_sha512"
+            principal = principals[secret[refs["username"]["key"]]]
+            assert (principal.reads, principal.writes, principal.groups) == ((), (), ()), "an autoscaler only watches"
+            assert trigger["metadata"]["consumerGroup"] in principal.watches_groups
+            assert trigger["metadata"]["topic"] in {topic.value for topic in principal.watches_topics}

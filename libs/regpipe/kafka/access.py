@@ -118,6 +118,12 @@ PRINCIPALS: Final[tuple[Principal, ...]] = (
         "stages' consumer lag (Describe only on their groups and input topics)",
     ),
     Principal(
+        "regpipe-autoscaler",
+        watches_topics=(Topic.RAW, Topic.NORMALIZED, Topic.EVENTS),
+        watches_groups=("regpipe-normalizer", "regpipe-deduplicator", "regpipe-aggregator", "regpipe-delivery"),
+        why="the lag autoscalers (KEDA's TriggerAuthentication in deploy/k8s): committed and end offsets, nothing else",
+    ),
+    Principal(
         "regpipe-replay",
         reads=(Topic.RAW, Topic.QUARANTINE, Topic.NORMALIZED, Topic.EVENTS),
         writes=(Topic.NORMALIZED, Topic.QUARANTINE),
