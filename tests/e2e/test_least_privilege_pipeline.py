@@ -5,9 +5,6 @@ grants) would be refused by the broker and nothing would arrive."""
 
 from __future__ import annotations
 
-import secrets
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,20 +13,18 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import SecretStr
 
-from regpipe.kafka.access import PRINCIPALS
 from regpipe.kafka.connection import KafkaConnection, KafkaLogin
-from regpipe.kafka.topics import TOPICS, Topic
+from regpipe.kafka.topics import Topic
 from regpipe.monitor.lag import consumer_lag
 from regpipe.simulators.kit.webhook_sender import OutgoingWebhook, RetrySchedule, SenderAuth, WebhookSender
-from regpipe.stack.kafka import KafkaSecurity, KafkaServer
-from regpipe.stack.kafka_grants import apply_grants
+from regpipe.stack.kafka import KafkaServer
 from regpipe.stack.ports import free_port
 from regpipe.webhooks.auth import AuthScheme
 from tests.conditions import eventually_async
 from tests.e2e.pipeline import MOST_SECRET
+from tests.secured_kafka import secured_broker
 from tests.service_process import ServiceUnderTest
 
 pytestmark = pytest.mark.integration
@@ -44,23 +39,9 @@ def _principal(service: str) -> str:
 
 @pytest.fixture(scope="module")
 async def secured() -> AsyncIterator[KafkaServer]:
-    folder = Path(tempfile.mkdtemp(prefix="regpipe-sasl-pipeline-"))
-    names = ["admin", "regpipe-console", *map(_principal, _SERVICES)]
-    users = {name: secrets.token_urlsafe(18) for name in names}
-    server = KafkaServer(folder / "kafka", security=KafkaSecurity(users))
-    await server.astart()
-    try:
-        admin = AIOKafkaAdminClient(**server.client_options())
-        await admin.start()
-        try:
-            await admin.create_topics([NewTopic(spec.name.value, spec.partitions, 1) for spec in TOPICS.values()])
-        finally:
-            await admin.close()
-        assert await apply_grants(server.client_options(), PRINCIPALS) > 0
+    users = ["regpipe-console", *map(_principal, _SERVICES)]
+    async with secured_broker(users, prefix="regpipe-sasl-pipeline-") as server:
         yield server
-    finally:
-        await server.astop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _login_env(server: KafkaServer, service: str) -> dict[str, str]:

@@ -3,21 +3,15 @@ grants. The internet-facing receiver may write the raw topic and nothing else.""
 
 from __future__ import annotations
 
-import secrets
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 
-from regpipe.kafka.access import PRINCIPALS
-from regpipe.kafka.topics import TOPICS, Topic
-from regpipe.stack.kafka import KafkaSecurity, KafkaServer
-from regpipe.stack.kafka_grants import apply_grants
+from regpipe.kafka.topics import Topic
+from regpipe.stack.kafka import KafkaServer
+from tests.secured_kafka import secured_broker
 
 pytestmark = pytest.mark.integration
 
@@ -26,22 +20,8 @@ _RECEIVER, _NORMALIZER = "regpipe-webhook-receiver", "regpipe-normalizer"
 
 @pytest.fixture(scope="module")
 async def secured() -> AsyncIterator[KafkaServer]:
-    folder = Path(tempfile.mkdtemp(prefix="regpipe-sasl-"))
-    users = {name: secrets.token_urlsafe(18) for name in ("admin", _RECEIVER, _NORMALIZER)}
-    server = KafkaServer(folder / "kafka", security=KafkaSecurity(users))
-    await server.astart()
-    try:
-        admin = AIOKafkaAdminClient(**server.client_options())
-        await admin.start()
-        try:
-            await admin.create_topics([NewTopic(spec.name.value, spec.partitions, 1) for spec in TOPICS.values()])
-        finally:
-            await admin.close()
-        assert await apply_grants(server.client_options(), PRINCIPALS) > 0
+    async with secured_broker((_RECEIVER, _NORMALIZER)) as server:
         yield server
-    finally:
-        await server.astop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _fetch_until_refused(consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
