@@ -117,3 +117,37 @@ def test_text_without_secrets_is_unchanged() -> None:
     text = "domain.renewed for example.com at 2026-05-01T00:00:00Z, partition 3 offset 17, key most:evt_1"
     assert redact_text(text) == text
     assert redact_text({"nested": [text, 7]}) == {"nested": [text, 7]}
+
+
+def test_log_lines_and_console_spans_from_other_threads_never_share_a_line() -> None:
+    """Spans written by the console exporter's thread land between log lines, never inside one (a log line once
+    went out as two writes, text then newline, and a span written between them glued the two together)."""
+    lines = _log_lines(
+        """
+        import os, threading
+        os.environ["OTEL_TRACES_EXPORTER"] = "console"
+        os.environ["OTEL_BSP_SCHEDULE_DELAY"] = "1"
+        os.environ["OTEL_BSP_MAX_QUEUE_SIZE"] = "10000"  # keep every span: the test counts them
+        from regpipe.observability.tracing import configure_tracing, shutdown_tracing
+        from opentelemetry import trace
+        configure_tracing("svc")
+        tracer = trace.get_tracer("interleave")
+        log = get_logger("interleave")
+
+        def spans():
+            for n in range(3000):
+                with tracer.start_as_current_span(f"span-{n}"):
+                    pass
+
+        worker = threading.Thread(target=spans)
+        worker.start()
+        for n in range(3000):
+            log.info("line", n=n)
+        worker.join()
+        shutdown_tracing()
+        """
+    )
+    logged = [line["n"] for line in lines if line.get("event") == "line"]
+    spans = [line["name"] for line in lines if "context" in line]
+    assert logged == list(range(3000))
+    assert sorted(spans) == sorted(f"span-{n}" for n in range(3000))
