@@ -24,8 +24,9 @@ class ServiceUnderTest:
 
     @property
     def log(self) -> str:
-        """Everything the process printed so far."""
-        return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
+        """Every complete line the process printed so far: a line still being written is left for the next read."""
+        text = self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
+        return text[: text.rfind("\n") + 1]
 
     def log_lines(self, event: str) -> list[dict[str, Any]]:
         """The JSON log lines printed so far whose message (`event`) is `event`, parsed (other lines skipped)."""
