@@ -14,7 +14,7 @@ from regpipe.dedup.fingerprint import fingerprint
 from regpipe.streaming.quarantine import QUARANTINE_HEADERS, read_quarantine_record
 from tests.dedup.events import expiring
 from tests.dedup.stage_factory import dedup_stage
-from tests.kafka_io import committed_offsets, create_topics, produce_events, read_topic, unique
+from tests.kafka_io import committed_offsets, create_topics, produce_events, read_topic, unique, wait_until_committed
 from tests.normalize.topic_io import produce
 
 pytestmark = pytest.mark.integration
@@ -103,7 +103,8 @@ async def test_a_new_replica_remembers_what_was_published(kafka_bootstrap: str) 
     stage = dedup_stage(kafka_bootstrap, config)
     stop = asyncio.Event()
     task = asyncio.create_task(stage.run(stop))
-    await asyncio.sleep(5)
+    # It has seen every replay once it committed the input's end; a fixed wait was too short on a busy machine.
+    await wait_until_committed(kafka_bootstrap, config.group_id, config.input_topic, timeout_s=120)
     stop.set()
     await asyncio.wait_for(task, timeout=30)
     out = await read_topic(kafka_bootstrap, config.output_topic, timeout_s=3)
